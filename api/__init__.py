@@ -1,0 +1,1 @@
+"""The HTTP API (Litestar): app factory, auth and scopes, problem+json, per-domain routes."""

@@ -1,0 +1,107 @@
+"""The Litestar application factory: routes come from plugins (register_routes), the runtime is
+started in the lifespan, and every error leaves as problem+json."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api.auth import ApiKeyAuthentication
+from api.middleware import idempotency_middleware, request_id_middleware
+from api.problems import exception_handlers
+from core import __version__
+from core.jobs.worker import run_worker
+from core.plugins import PluginError
+from core.runtime import Runtime
+from core.services.catalogue import ensure_channels
+
+API_DESCRIPTION = """Emporio: everything an e-shop does after "add to cart".
+
+Authenticate with `Authorization: Bearer <api key>`. Errors are `application/problem+json`.
+Every POST accepts `Idempotency-Key`. Money is integer minor units with a currency; times are
+RFC 3339 UTC."""
+
+
+def create_app(runtime: Runtime | None = None, *, start_queue: bool = True, with_worker: bool = False) -> Litestar:
+    runtime = runtime or Runtime()
+    handlers: list[Any] = []
+    seen: dict[tuple[str, str], str] = {}
+    for registered in runtime.host.routes():
+        handlers.append(registered.value)
+        for path, methods in _paths_of(registered.value):
+            for method in methods:
+                if (path, method) in seen:
+                    raise PluginError(
+                        f"plugins {seen[path, method]!r} and {registered.plugin!r} both register {method} {path}"
+                    )
+                seen[path, method] = registered.plugin
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await runtime.start(with_queue=start_queue)
+        async with runtime.unit_of_work():
+            await ensure_channels({code: r.value.name for code, r in runtime.host.channels.items()})
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(runtime, stop)) if with_worker else None
+        try:
+            yield
+        finally:
+            if worker is not None:
+                stop.set()
+                await worker
+            await runtime.stop()
+
+    return Litestar(
+        route_handlers=handlers,
+        lifespan=[lifespan],
+        state=_state(runtime),
+        middleware=[
+            request_id_middleware,
+            DefineMiddleware(ApiKeyAuthentication, exclude_from_auth_key="exclude_from_auth", exclude=["^/schema"]),
+            idempotency_middleware,
+        ],
+        exception_handlers=exception_handlers(),
+        openapi_config=OpenAPIConfig(
+            title="Emporio",
+            version=__version__,
+            description=API_DESCRIPTION,
+            path="/schema",
+            render_plugins=[RedocRenderPlugin(), JsonRenderPlugin()],
+            components=Components(
+                security_schemes={"apiKey": SecurityScheme(type="http", scheme="bearer", description="An Emporio API key")}
+            ),
+            security=[{"apiKey": []}],
+        ),
+        on_app_init=[_limits],
+        debug=False,
+    )
+
+
+def _state(runtime: Runtime) -> Any:
+    from litestar.datastructures import State
+
+    return State({"runtime": runtime})
+
+
+def _limits(config: AppConfig) -> AppConfig:
+    config.request_max_body_size = 50 * 1024 * 1024  # history imports are streamed in batches
+    return config
+
+
+def _paths_of(handler: Any) -> list[tuple[str, set[str]]]:
+    """(path, methods) a route handler or controller serves, for duplicate detection."""
+    out: list[tuple[str, set[str]]] = []
+    fn = getattr(handler, "paths", None)
+    methods = getattr(handler, "http_methods", None)
+    if fn and methods:
+        out.extend((p, set(methods)) for p in fn)
+    return out

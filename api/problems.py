@@ -1,0 +1,83 @@
+"""Every error is application/problem+json (RFC 9457): type, title, status, detail, errors."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from core.domain.errors import DomainError
+
+log = structlog.get_logger("emporio.api")
+
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://emporio.dev/problems/"
+
+_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+           409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Invalid input",
+           429: "Too many requests", 500: "Internal server error", 503: "Service unavailable"}
+
+
+def problem(status: int, detail: str, *, slug: str | None = None, title: str | None = None,
+            errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None, **extra: Any) -> Response[Any]:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + (slug or str(status)),
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update({k: v for k, v in extra.items() if k not in body})
+    return Response(content=body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return problem(exc.status, exc.detail, slug=exc.slug, title=exc.title, errors=exc.errors, **exc.extra)
+
+
+def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = exc.extra if isinstance(exc.extra, list) else ([exc.extra] if exc.extra else None)
+    return problem(400, exc.detail or "the request body or parameters are not valid", slug="validation", errors=errors)
+
+
+def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    detail = exc.detail if exc.detail and exc.detail != _TITLES.get(status) else _TITLES.get(status, "Error")
+    return problem(status, str(detail), headers=exc.headers)
+
+
+def integrity_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # A unique or check constraint caught a race the use case's own checks could not see.
+    log.warning("api.integrity_conflict", error=str(exc))
+    return problem(409, "the change conflicts with the current state (a concurrent change, or a duplicate); "
+                   "read the resource again and retry", slug="conflict")
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.error("api.unhandled", path=request.url.path, error=repr(exc), exc_info=exc)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "an unexpected error occurred; it has been logged with the request id")
+
+
+def exception_handlers() -> dict[Any, Any]:
+    handlers: dict[Any, Any] = {
+        DomainError: domain_error,
+        ValidationException: validation_error,
+        HTTPException: http_error,
+        sqlite3.IntegrityError: integrity_error,
+        Exception: internal_error,
+    }
+    try:
+        import asyncpg
+
+        handlers[asyncpg.IntegrityConstraintViolationError] = integrity_error
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        pass
+    return handlers
+
+
+__all__ = ["PROBLEM", "MediaType", "exception_handlers", "problem"]

@@ -1,0 +1,73 @@
+"""KPIs for a period, one KPI grouped or as a series, and the definitions (kpis.md shapes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from litestar import Request, get
+from litestar.params import Parameter
+
+from api.auth import OPS
+from api.deps import runtime_of
+from core.domain.errors import InvalidInput
+from core.hookspecs import hookimpl
+from core.services.kpis import KPIDefinitionOut, KPIEngine, definitions, period
+
+From = Annotated[str, Parameter(query="from", min_length=10, max_length=40, description="date or RFC 3339 UTC time")]
+To = Annotated[str, Parameter(query="to", min_length=10, max_length=40, description="date or RFC 3339 UTC time (exclusive)")]
+Filter = Annotated[str | None, Parameter(max_length=64)]
+
+
+def _filters(channel: str | None, segment: str | None, location: str | None) -> dict[str, str]:
+    filters = {k: v for k, v in (("channel", channel), ("segment", segment), ("location", location)) if v}
+    if segment and segment not in {"first_order", "returning", "reactivated"}:
+        raise InvalidInput("segment must be first_order, returning or reactivated")
+    return filters
+
+
+@get("/v1/kpis", guards=[OPS], tags=["kpis"], summary="Every KPI for the period [from, to)")
+async def all_kpis(
+    request: Request[Any, Any, Any], start: From, end: To,
+    channel: Annotated[str | None, Parameter(query="channel", max_length=64)] = None,
+    segment: Annotated[str | None, Parameter(query="segment", max_length=64)] = None,
+    location: Annotated[str | None, Parameter(query="location", max_length=64)] = None,
+) -> dict[str, Any]:
+    s, e = period(start, end)
+    filters = _filters(channel, segment, location)
+    values = await KPIEngine(runtime_of(request).host).all(s, e, filters)
+    return {"from": s, "to": e, "filters": filters, "kpis": values}
+
+
+@get("/v1/kpis/definitions", guards=[OPS], tags=["kpis"], summary="Every KPI's definition")
+async def kpi_definitions(request: Request[Any, Any, Any]) -> list[KPIDefinitionOut]:
+    return definitions(runtime_of(request).host)
+
+
+@get("/v1/kpis/{kpi_id:str}", guards=[OPS], tags=["kpis"], summary="One KPI: plain, grouped (group_by) or a series (granularity)")
+async def one_kpi(
+    request: Request[Any, Any, Any], kpi_id: str, start: From, end: To,
+    group_by: Annotated[str | None, Parameter(query="group_by", max_length=40)] = None,
+    granularity: Annotated[str | None, Parameter(query="granularity", max_length=10)] = None,
+    channel: Annotated[str | None, Parameter(query="channel", max_length=64)] = None,
+    segment: Annotated[str | None, Parameter(query="segment", max_length=64)] = None,
+    location: Annotated[str | None, Parameter(query="location", max_length=64)] = None,
+) -> dict[str, Any]:
+    s, e = period(start, end)
+    filters = _filters(channel, segment, location)
+    engine = KPIEngine(runtime_of(request).host)
+    kpi = engine.definition(kpi_id)
+    if group_by and granularity:
+        raise InvalidInput("ask for group_by or granularity, not both")
+    head = {"id": kpi.id, "from": s, "to": e, "filters": filters, "unit": kpi.unit}
+    if group_by:
+        return {**head, "group_by": group_by, "groups": await engine.grouped(kpi, s, e, filters, group_by)}
+    if granularity:
+        return {**head, "granularity": granularity, "series": await engine.series(kpi, s, e, filters, granularity)}
+    return {**head, **(await engine.value(kpi, s, e, filters))}
+
+
+@hookimpl
+def register_routes(register: Callable[[Any], None]) -> None:
+    for handler in (all_kpis, kpi_definitions, one_kpi):
+        register(handler)

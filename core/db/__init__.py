@@ -1,0 +1,1 @@
+"""Persistence: Piccolo tables, engine choice, migrations."""

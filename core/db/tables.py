@@ -1,0 +1,229 @@
+"""Piccolo tables. The schema itself is created by the numbered migrations in core/db/migrations;
+these classes mirror it for queries. Ids are opaque time-ordered strings (core.domain.ids)."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSONB,
+    BigInt,
+    Boolean,
+    DoublePrecision,
+    Integer,
+    Text,
+    Timestamptz,
+)
+from piccolo.table import Table
+
+
+def _ts(null: bool = True) -> Timestamptz:
+    return Timestamptz(null=null, default=None)
+
+
+class Customer(Table, tablename="customers"):
+    id = Text(primary_key=True)
+    external_ref = Text(null=True, default=None)
+    email = Text(null=True, default=None)
+    name = Text(default="")
+    phone = Text(null=True, default=None)
+    locale = Text(default="el")
+    created_at = _ts(null=False)
+
+
+class Product(Table, tablename="products"):
+    sku = Text(primary_key=True)
+    name = Text()
+    category = Text(null=True, default=None)
+    price_amount = BigInt()
+    currency = Text(default="EUR")
+    weight_g = Integer(default=0)
+    length_mm = Integer(default=0)
+    width_mm = Integer(default=0)
+    height_mm = Integer(default=0)
+    preorder = Boolean(default=False)
+    backorder = Boolean(default=False)
+    created_at = _ts(null=False)
+    updated_at = _ts(null=False)
+
+
+class Location(Table, tablename="locations"):
+    code = Text(primary_key=True)
+    name = Text()
+    type = Text()
+    line1 = Text(null=True, default=None)
+    city = Text(null=True, default=None)
+    postcode = Text(null=True, default=None)
+    country = Text(null=True, default=None)
+    lat = DoublePrecision(null=True, default=None)
+    lon = DoublePrecision(null=True, default=None)
+    ships = Boolean(default=True)
+    pickup = Boolean(default=False)
+    priority = Integer(default=100)
+    created_at = _ts(null=False)
+
+
+class InventoryLevel(Table, tablename="inventory_levels"):
+    id = Text(primary_key=True)  # f"{location}|{sku}"
+    location = Text()
+    sku = Text()
+    on_hand = Integer(default=0)
+    reserved = Integer(default=0)
+    updated_at = _ts(null=False)
+
+
+class InventoryMovement(Table, tablename="inventory_movements"):
+    id = Text(primary_key=True)
+    location = Text()
+    sku = Text()
+    on_hand_delta = Integer(default=0)
+    reserved_delta = Integer(default=0)
+    reason = Text()
+    order_id = Text(null=True, default=None)
+    actor = Text(null=True, default=None)
+    at = _ts(null=False)
+
+
+class InventoryCount(Table, tablename="inventory_counts"):
+    id = Text(primary_key=True)
+    external_ref = Text(null=True, default=None)
+    location = Text()
+    sku = Text()
+    system_qty = Integer()
+    counted_qty = Integer()
+    counted_at = _ts(null=False)
+    counted_by = Text(null=True, default=None)
+
+
+class SalesChannel(Table, tablename="sales_channels"):
+    code = Text(primary_key=True)
+    name = Text()
+    kind = Text()
+    capture_at_authorization = Boolean(default=False)
+    created_at = _ts(null=False)
+
+
+class Order(Table, tablename="orders"):
+    id = Text(primary_key=True)
+    external_ref = Text(null=True, default=None)
+    channel = Text()
+    customer_id = Text()
+    status = Text()
+    currency = Text()
+    merchandise_total = BigInt()
+    shipping_total = BigInt(default=0)
+    grand_total = BigInt()
+    placed_at = _ts(null=False)
+    promised_ship_by = _ts()
+    promised_delivery_by = _ts()
+    cancelled_at = _ts()
+    cancel_reason = Text(null=True, default=None)
+    shipping_address = JSONB(null=True, default=None)
+    delivery_method = Text(default="courier")
+    pickup_location = Text(null=True, default=None)
+    payment_provider = Text(null=True, default=None)
+    updated_at = _ts(null=False)
+
+
+class OrderLine(Table, tablename="order_lines"):
+    id = Text(primary_key=True)
+    order_id = Text()
+    sku = Text()
+    qty = Integer()
+    unit_price = BigInt()
+    qty_reserved = Integer(default=0)
+    qty_deferred = Integer(default=0)
+    qty_allocated = Integer(default=0)
+    qty_shipped = Integer(default=0)
+    qty_delivered = Integer(default=0)
+    qty_returned = Integer(default=0)
+
+
+class Reservation(Table, tablename="reservations"):
+    id = Text(primary_key=True)  # f"{order_id}|{sku}|{location}"
+    order_id = Text()
+    sku = Text()
+    location = Text()
+    qty = Integer()
+
+
+class Event(Table, tablename="events"):
+    """The outbox: the source of truth for work the worker must do."""
+
+    id = Text(primary_key=True)
+    type = Text()
+    occurred_at = _ts(null=False)
+    order_id = Text(null=True, default=None)
+    customer_id = Text(null=True, default=None)
+    subject_type = Text(null=True, default=None)
+    subject_id = Text(null=True, default=None)
+    payload = JSONB(default="{}")
+    dispatched_at = _ts()
+    processed_at = _ts()
+    attempts = Integer(default=0)
+    last_error = Text(null=True, default=None)
+
+
+class EventHandling(Table, tablename="event_handlings"):
+    id = Text(primary_key=True)  # f"{event_id}|{handler}"
+    handled_at = _ts(null=False)
+
+
+class IdempotencyRecord(Table, tablename="idempotency_keys"):
+    id = Text(primary_key=True)  # sha256(principal|key)
+    principal = Text()
+    key = Text()
+    method = Text()
+    path = Text()
+    request_hash = Text()
+    state = Text()  # "in_progress" | "done"
+    status_code = Integer(null=True, default=None)
+    response_body = Text(null=True, default=None)
+    response_type = Text(null=True, default=None)
+    created_at = _ts(null=False)
+    locked_until = _ts(null=False)
+
+
+class ApiKey(Table, tablename="api_keys"):
+    id = Text(primary_key=True)
+    name = Text()
+    prefix = Text()
+    key_hash = Text()
+    scopes = JSONB(default="[]")
+    created_at = _ts(null=False)
+    revoked_at = _ts()
+
+
+class AuditEntry(Table, tablename="audit_log"):
+    id = Text(primary_key=True)
+    at = _ts(null=False)
+    actor = Text()
+    action = Text()
+    subject_type = Text()
+    subject_id = Text()
+    details = JSONB(default="{}")
+    request_id = Text(null=True, default=None)
+
+
+class SchemaMigration(Table, tablename="schema_migrations"):
+    version = Integer(primary_key=True)
+    name = Text()
+    applied_at = _ts(null=False)
+
+
+ALL_TABLES: tuple[type[Table], ...] = (
+    Customer,
+    Product,
+    Location,
+    InventoryLevel,
+    InventoryMovement,
+    InventoryCount,
+    SalesChannel,
+    Order,
+    OrderLine,
+    Reservation,
+    Event,
+    EventHandling,
+    IdempotencyRecord,
+    ApiKey,
+    AuditEntry,
+    SchemaMigration,
+)

@@ -1,0 +1,117 @@
+"""The Greek demo shop: a warehouse and two stores, a small catalogue with stock, a few
+customers and orders, and one API key per scope (kept in the data directory for reuse)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+from core.db.tables import Location
+from core.domain.catalogue import AddressIn, Dimensions, LocationIn, LocationType, PriceIn, ProductIn
+from core.domain.errors import InsufficientStock
+from core.domain.orders import CustomerRef, DeliveryIn, DeliveryMethod, OrderLineIn, PlaceOrder, ShippingAddress
+from core.runtime import Runtime
+from core.services import apikeys, catalogue, inventory, orders
+
+LOCATIONS = [
+    LocationIn(code="WH-ATH", name="Αποθήκη Ασπρόπυργου", type=LocationType.WAREHOUSE,
+               address=AddressIn(line1="Λεωφ. ΝΑΤΟ 100", city="Ασπρόπυργος", postcode="19300", country="GR"),
+               lat=38.06, lon=23.59, ships=True, pickup=False, priority=10),
+    LocationIn(code="STORE-ATH", name="Κατάστημα Σύνταγμα", type=LocationType.STORE,
+               address=AddressIn(line1="Ερμού 12", city="Αθήνα", postcode="10563", country="GR"),
+               lat=37.976, lon=23.735, ships=True, pickup=True, priority=50),
+    LocationIn(code="STORE-SKG", name="Κατάστημα Τσιμισκή", type=LocationType.STORE,
+               address=AddressIn(line1="Τσιμισκή 45", city="Θεσσαλονίκη", postcode="54623", country="GR"),
+               lat=40.632, lon=22.944, ships=True, pickup=True, priority=50),
+]
+
+PRODUCTS = [
+    ("OLIVE-OIL-1L", "Εξαιρετικό παρθένο ελαιόλαδο Κρήτης 1L", "food", 1290, 1050, (80, 80, 280)),
+    ("HONEY-THYME-450", "Θυμαρίσιο μέλι 450g", "food", 990, 600, (70, 70, 120)),
+    ("FETA-PDO-400", "Φέτα ΠΟΠ 400g", "food", 690, 420, (120, 90, 60)),
+    ("TEE-BLK-M", "Μπλουζάκι μαύρο M", "apparel", 1999, 200, (300, 250, 20)),
+    ("TEE-BLK-L", "Μπλουζάκι μαύρο L", "apparel", 1999, 220, (300, 250, 20)),
+    ("SOAP-OLIVE", "Σαπούνι ελαιολάδου", "hygiene", 450, 120, (90, 60, 30)),
+    ("HEADPHONES-BT", "Ασύρματα ακουστικά", "electronics", 5990, 350, (180, 160, 80)),
+]
+
+STOCK = {
+    "WH-ATH": {"OLIVE-OIL-1L": 120, "HONEY-THYME-450": 80, "FETA-PDO-400": 40, "TEE-BLK-M": 30, "TEE-BLK-L": 25,
+               "SOAP-OLIVE": 200, "HEADPHONES-BT": 15},
+    "STORE-ATH": {"OLIVE-OIL-1L": 10, "TEE-BLK-M": 5, "SOAP-OLIVE": 20, "HEADPHONES-BT": 3},
+    "STORE-SKG": {"OLIVE-OIL-1L": 8, "HONEY-THYME-450": 12, "TEE-BLK-L": 4},
+}
+
+KEY_SCOPES = {"admin": ["admin"], "ops": ["ops"], "agent": ["agent"], "storefront": ["storefront"]}
+
+
+async def seed_demo(runtime: Runtime) -> dict[str, str]:
+    """Seed once (idempotent) and return the demo keys by role."""
+    await runtime.start(with_queue=False)
+    try:
+        keys_file = runtime.settings.data_dir / "demo-keys.json"
+        already = await Location.exists().where(Location.code == "WH-ATH")
+        keys: dict[str, str] = json.loads(keys_file.read_text()) if keys_file.exists() else {}
+        async with runtime.unit_of_work():
+            if not already:
+                await _seed_shop(runtime)
+            for role, scopes in KEY_SCOPES.items():
+                if role not in keys:
+                    keys[role] = (await apikeys.create_key(f"demo-{role}", scopes)).key
+        runtime.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        keys_file.write_text(json.dumps(keys, indent=2))
+        os.chmod(keys_file, 0o600)
+        return keys
+    finally:
+        await runtime.stop()
+
+
+async def _seed_shop(runtime: Runtime) -> None:
+    await catalogue.ensure_channels({})
+    for loc in LOCATIONS:
+        await catalogue.create_location(loc)
+    for sku, name, category, price, weight, (length, width, height) in PRODUCTS:
+        await catalogue.create_product(ProductIn(sku=sku, name=name, category=category, price=PriceIn(price, "EUR"),
+                                                 weight_g=weight, dims_mm=Dimensions(length, width, height)))
+    for location, levels in STOCK.items():
+        for sku, qty in levels.items():
+            await inventory.set_on_hand(runtime.db, location, sku, qty, actor="demo", reason="demo_seed")
+    address = ShippingAddress(name="Μαρία Παπαδοπούλου", line1="Πατησίων 76", city="Αθήνα", postcode="10434", country="GR",
+                              phone="+30 210 1234567")
+    samples = [
+        ("web", "maria@example.gr", "Μαρία Παπαδοπούλου", [("OLIVE-OIL-1L", 2), ("HONEY-THYME-450", 1)], DeliveryIn()),
+        ("phone", "giorgos@example.gr", "Γιώργος Νικολάου", [("TEE-BLK-M", 1)], DeliveryIn()),
+        ("web", "eleni@example.gr", "Ελένη Γεωργίου", [("SOAP-OLIVE", 3)],
+         DeliveryIn(method=DeliveryMethod.PICKUP, pickup_location="STORE-ATH")),
+    ]
+    for channel, email, name, lines, delivery in samples:
+        try:
+            await orders.place_order(
+                runtime.db, runtime.host, runtime.settings,
+                PlaceOrder(channel=channel, customer=CustomerRef(email=email, name=name),
+                           lines=[OrderLineIn(sku, qty) for sku, qty in lines],
+                           shipping_address=address if delivery.method == DeliveryMethod.COURIER else None, delivery=delivery),
+            )
+        except InsufficientStock:  # the demo must start even if someone changed its stock
+            continue
+
+
+def print_banner(keys: dict[str, str], host: str, port: int, runtime: Runtime) -> None:
+    base = f"http://{host}:{port}"
+    lines = [
+        "",
+        "Emporio demo shop is ready",
+        f"  API           {base}/v1/",
+        f"  API docs      {base}/schema  (OpenAPI JSON: {base}/schema/openapi.json)",
+        f"  health        {base}/health   ready: {base}/ready   metrics: {base}/metrics",
+        f"  data          {runtime.settings.data_dir}",
+        "",
+        "Demo API keys (Authorization: Bearer <key>):",
+        *[f"  {role:<11} {key}" for role, key in keys.items()],
+        "",
+        f"Try: curl -H 'Authorization: Bearer {keys.get('ops', '')}' {base}/v1/inventory",
+        "",
+    ]
+    click.echo("\n".join(lines))

@@ -1,0 +1,1 @@
+"""Pure domain types: msgspec Structs, enums, state machines, money. No I/O."""

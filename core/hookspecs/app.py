@@ -1,0 +1,164 @@
+"""App-level hooks: routes, jobs, KPIs, import record kinds, and reactions to domain events."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from core.hookspecs import hookspec
+
+if TYPE_CHECKING:
+    from core.domain.events import DomainEvent
+    from core.domain.imports import ImportKind
+    from core.domain.jobs import JobSpec
+    from core.domain.kpis import KPIDefinition
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP routes
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_routes(register: Callable[[Any], None]) -> None:
+    """Contribute Litestar route handlers, controllers or routers to the API.
+
+    When it is called:
+        Once, while the Litestar application is built (`api.app.create_app`).
+
+    Args:
+        register: call it with a Litestar `Router`, `Controller` subclass or route handler.
+            Handlers declare their scope with `opt={"scopes": ("ops",)}` (see `api.auth`) and
+            are authenticated unless `opt={"exclude_from_auth": True}`.
+
+    Returns:
+        Nothing; every plugin's registrations are collected. Two handlers on the same path and
+        method make the app refuse to start, naming both plugins.
+
+    Example:
+        ```python
+        @hookimpl
+        def register_routes(register):
+            register(Router(path="/v1/skroutz", route_handlers=[SkroutzController]))
+        ```
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Background jobs
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_jobs(register: Callable[[JobSpec], None]) -> None:
+    """Contribute background jobs (and their cron schedules) to the worker.
+
+    When it is called:
+        Once when the worker starts and once when the API starts (so the API can enqueue them).
+
+    Args:
+        register: call it with a `core.domain.jobs.JobSpec` — a unique `name`, an async
+            `function(ctx, *args)`, optional `cron` minutes/hours, `max_tries` and `timeout_s`.
+            Jobs must be idempotent: the outbox sweeper may run a job again after a crash.
+
+    Returns:
+        Nothing; all registrations are collected. A duplicate job name is refused.
+
+    Example:
+        ```python
+        @hookimpl
+        def register_jobs(register):
+            register(JobSpec(name="acs.refresh_tracking", function=refresh, cron=Cron(minute=(0, 30))))
+        ```
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# KPIs
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_kpis(register: Callable[[KPIDefinition], None]) -> None:
+    """Contribute KPI definitions to the KPI engine.
+
+    When it is called:
+        Once, when the KPI registry is first needed (API start, `emporio kpis`).
+
+    Args:
+        register: call it with a `core.domain.kpis.KPIDefinition`: `id`, `name`, `unit`, the
+            `formula` sentence of kpis.md, the `dimensions` it can be grouped by, the fact
+            source it reads and how it reduces those facts (count, ratio, mean, median…).
+
+    Returns:
+        Nothing; all registrations are collected. A duplicate KPI id is refused.
+
+    Example:
+        ```python
+        @hookimpl
+        def register_kpis(register):
+            register(KPIDefinition(id="orders_placed", facts=ORDER_FACTS, reduce=count(), ...))
+        ```
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# History import
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_import_kinds(register: Callable[[ImportKind], None]) -> None:
+    """Contribute a record kind to the JSON Lines history import (`emporio import`, `/v1/import`).
+
+    When it is called:
+        Once, when an import starts.
+
+    Args:
+        register: call it with a `core.domain.imports.ImportKind`: the `kind` string, the
+            msgspec `Struct` type a line decodes into (unknown fields are rejected), and an
+            async `apply(records, ctx)` that writes one batch inside the import's transaction.
+
+    Returns:
+        Nothing; all registrations are collected. A duplicate kind is refused.
+
+    Example:
+        ```python
+        @hookimpl
+        def register_import_kinds(register):
+            register(ImportKind(kind="case", record_type=CaseRecord, apply=apply_cases))
+        ```
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Domain events
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def on_event(event: DomainEvent) -> Awaitable[None] | None:
+    """React to a domain event (`order.placed`, `order.cancelled`, `payment.captured`, …).
+
+    When it is called:
+        By the worker, for each event written to the database outbox, after the transaction
+        that produced it committed. At least once: after a crash or a Redis flush the sweeper
+        delivers it again, so an implementation must be idempotent (use
+        `core.services.events.once(event, "my-plugin.handler")` to run a side effect once).
+
+    Args:
+        event: the frozen `core.domain.events.DomainEvent` (id, type, order/customer ids,
+            payload, occurred_at).
+
+    Returns:
+        Nothing (results are ignored). May be a coroutine function; implementations are
+        awaited one after another in plugin order. An exception marks the event for retry.
+
+    Example:
+        ```python
+        @hookimpl
+        async def on_event(event):
+            if event.type == "order.confirmed":
+                await queue.enqueue("routing.route_order", event.order_id)
+        ```
+    """

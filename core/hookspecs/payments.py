@@ -1,0 +1,163 @@
+"""Payment processors (PSPs): Stripe, cash on delivery, Viva Wallet, Everypay, Cardlink…
+
+A PSP plugin registers an object satisfying `PaymentProcessor`. The core owns the money ledger
+and the state machine; the processor only speaks to its provider. Every call carries an
+idempotency key derived from ours, so a retry can never charge twice.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import msgspec
+
+from core.hookspecs import hookspec
+
+
+class PaymentFlow(enum.StrEnum):
+    """How the customer completes the payment on the storefront."""
+
+    CLIENT_SECRET = "client_secret"  # card form confirms in the browser (Stripe Elements)
+    REDIRECT = "redirect"  # hosted payment page (Viva Wallet, Cardlink)
+    NONE = "none"  # nothing to do now (cash on delivery, bank transfer)
+
+
+class AttemptStatus(enum.StrEnum):
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    AUTHORIZED = "authorized"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class StartPayment(msgspec.Struct, frozen=True, kw_only=True):
+    """Ask the provider to start collecting `amount` for an order."""
+
+    payment_id: str
+    order_id: str
+    amount: int
+    currency: str
+    idempotency_key: str
+    capture_at_authorization: bool
+    customer_email: str | None = None
+    channel: str | None = None
+    metadata: Mapping[str, str] = msgspec.field(default_factory=dict)
+
+
+class PaymentStarted(msgspec.Struct, frozen=True, kw_only=True):
+    psp_reference: str
+    status: AttemptStatus
+    flow: PaymentFlow
+    client_secret: str | None = None
+    redirect_url: str | None = None
+
+
+class MoneyMovement(msgspec.Struct, frozen=True, kw_only=True):
+    """A capture, refund or cancel request. `amount` is always explicit (minor units)."""
+
+    payment_id: str
+    psp_reference: str
+    amount: int
+    currency: str
+    idempotency_key: str
+    reason: str | None = None
+
+
+class MovementResult(msgspec.Struct, frozen=True, kw_only=True):
+    status: AttemptStatus
+    provider_reference: str | None = None
+    amount: int = 0
+
+
+class ProviderEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """A verified inbound webhook, normalised. `event_id` deduplicates redeliveries."""
+
+    event_id: str
+    event_type: str
+    psp_reference: str | None
+    occurred_at: datetime
+    status: AttemptStatus | None = None
+    amount: int | None = None
+    card_brand: str | None = None
+    funding: str | None = None
+    issuer_bank: str | None = None
+    decline_code: str | None = None
+
+
+class PaymentDeclined(Exception):
+    """Final: the issuer said no. Recorded with its decline code, never retried."""
+
+    def __init__(self, message: str, *, decline_code: str | None, psp_reference: str | None = None):
+        super().__init__(message)
+        self.decline_code = decline_code
+        self.psp_reference = psp_reference
+
+
+class ProviderUnavailable(Exception):
+    """Transient (timeout, 5xx, 429): the worker retries with backoff, then dead-letters."""
+
+
+class ProviderRejected(Exception):
+    """Permanent misuse (bad request, wrong state): not retried; shown to ops as is."""
+
+
+class WebhookSignatureInvalid(Exception):
+    """The inbound webhook's signature or timestamp did not verify: answered with 401."""
+
+
+@runtime_checkable
+class PaymentProcessor(Protocol):
+    """What a PSP plugin provides. All amounts are integer minor units.
+
+    Errors: raise `PaymentDeclined` (final), `ProviderUnavailable` (retry) or
+    `ProviderRejected` (permanent). Every method must be safe to call twice with the same
+    idempotency key: the second call returns the first call's result.
+    """
+
+    name: str
+    flow: PaymentFlow
+
+    async def start(self, request: StartPayment) -> PaymentStarted: ...
+
+    async def capture(self, movement: MoneyMovement) -> MovementResult: ...
+
+    async def refund(self, movement: MoneyMovement) -> MovementResult: ...
+
+    async def cancel(self, movement: MoneyMovement) -> MovementResult: ...
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes, now: datetime) -> ProviderEvent:
+        """Verify and parse; raise `WebhookSignatureInvalid` when it does not verify."""
+        ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Hooks
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_payment_processors(register: Callable[[PaymentProcessor], None]) -> None:
+    """Contribute payment processors (one per provider name: "stripe", "cod", "viva"…).
+
+    When it is called:
+        Once, when the payment registry is first built (API start, worker start).
+
+    Args:
+        register: call it with an object satisfying `PaymentProcessor`. The host checks the
+            protocol, stamps the plugin's name and refuses a second processor with the same
+            `name` (naming both plugins).
+
+    Returns:
+        Nothing; all registrations are collected into `core.plugins.Registry.payment_processors`.
+
+    Example:
+        ```python
+        @hookimpl
+        def register_payment_processors(register):
+            register(VivaWallet(client_id=settings.viva_client_id, ...))
+        ```
+    """

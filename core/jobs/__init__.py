@@ -1,0 +1,1 @@
+"""Background work: arq behind a small interface, the outbox dispatcher and sweeper, cron."""

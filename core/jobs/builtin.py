@@ -1,0 +1,35 @@
+"""The core's own jobs, contributed through `register_jobs` like any plugin's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from core.db.database import utcnow
+from core.db.tables import IdempotencyRecord
+from core.domain.jobs import Cron, JobSpec
+from core.hookspecs import hookimpl
+from core.services import events
+
+
+async def process_event(ctx: dict[str, Any], event_id: str) -> str:
+    return await events.process_event(ctx["runtime"], event_id)
+
+
+async def sweep_outbox(ctx: dict[str, Any]) -> int:
+    return await events.sweep(ctx["runtime"])
+
+
+async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
+    runtime = ctx["runtime"]
+    cutoff = utcnow() - timedelta(hours=runtime.settings.idempotency_ttl_hours)
+    deleted = await IdempotencyRecord.delete().where(IdempotencyRecord.created_at < cutoff).returning(IdempotencyRecord.id)
+    return len(deleted)
+
+
+@hookimpl
+def register_jobs(register: Callable[[JobSpec], None]) -> None:
+    register(JobSpec(name=events.PROCESS_JOB, function=process_event, max_tries=10))
+    register(JobSpec(name="events.sweep", function=sweep_outbox, cron=Cron(second=7), max_tries=1))
+    register(JobSpec(name="idempotency.purge", function=purge_idempotency_keys, cron=Cron(minute=(17,)), max_tries=1))

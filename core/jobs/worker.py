@@ -1,0 +1,92 @@
+"""The arq worker: every registered job, cron schedules, and the runtime in the job context."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+from arq import Retry
+from arq.cron import cron
+from arq.worker import Function, Worker, func
+
+from core.domain.jobs import JobSpec
+from core.jobs.queue import QUEUE_NAME
+from core.runtime import Runtime
+
+log = structlog.get_logger("emporio.worker")
+
+
+def _with_backoff(spec: JobSpec) -> Any:
+    """Wrap a job so a failure is retried by arq with exponential backoff (2, 4, 8 … ≤ 300 s)."""
+
+    async def run(ctx: dict[str, Any], *args: Any) -> Any:
+        try:
+            return await spec.function(ctx, *args)
+        except Retry:
+            raise
+        except Exception as exc:
+            tries = int(ctx.get("job_try", 1))
+            if tries >= spec.max_tries:
+                log.error("job.dead_lettered", job=spec.name, args=args, tries=tries, error=repr(exc))
+                raise
+            log.warning("job.retry", job=spec.name, tries=tries, error=repr(exc))
+            raise Retry(defer=min(2**tries, 300)) from exc
+
+    run.__name__ = spec.name
+    return run
+
+
+def build_worker(runtime: Runtime, *, burst: bool = False) -> Worker:
+    assert runtime.queue is not None
+    functions: list[Function] = []
+    cron_jobs = []
+    for registered in runtime.host.jobs.values():
+        spec: JobSpec = registered.value
+        if spec.cron is not None:
+            cron_jobs.append(
+                cron(
+                    _with_backoff(spec),
+                    name=spec.name,
+                    minute=set(spec.cron.minute) or None,
+                    hour=set(spec.cron.hour) or None,
+                    second=spec.cron.second,
+                    run_at_startup=False,
+                    unique=True,
+                    timeout=spec.timeout_s,
+                    max_tries=spec.max_tries,
+                )
+            )
+        else:
+            functions.append(func(_with_backoff(spec), name=spec.name, timeout=spec.timeout_s, max_tries=spec.max_tries))
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["runtime"] = runtime
+
+    return Worker(
+        functions=functions,
+        cron_jobs=cron_jobs,
+        redis_pool=runtime.queue.pool,
+        queue_name=QUEUE_NAME,
+        on_startup=on_startup,
+        burst=burst,
+        handle_signals=False,
+        max_jobs=20,
+        poll_delay=0.1,
+        keep_result=60,
+    )
+
+
+async def run_worker(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
+    """Run the worker until `stop` is set (or forever)."""
+    worker = build_worker(runtime)
+    task = asyncio.create_task(worker.async_run())
+    log.info("worker.started", jobs=sorted(runtime.host.jobs))
+    try:
+        if stop is None:
+            await task
+        else:
+            await stop.wait()
+    finally:
+        await worker.close()
+        task.cancel()

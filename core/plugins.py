@@ -1,0 +1,242 @@
+"""The plugin host: loads built-in plugins and third-party ones (entry-point group "emporio"),
+validates them loudly, and builds the typed registries the rest of the core reads.
+
+Built-in behaviour ships as plugins loaded exactly like third-party ones (DEFAULT_PLUGINS).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import inspect
+import time
+from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property
+from typing import Any, TypeVar
+
+import msgspec
+import pluggy
+import structlog
+
+from core.domain.events import DomainEvent
+from core.domain.imports import ImportKind
+from core.domain.jobs import JobSpec
+from core.domain.kpis import KPIDefinition
+from core.hookspecs import PROJECT_NAME, SPEC_MODULES
+from core.hookspecs.channels import SalesChannelConnector
+from core.hookspecs.couriers import Courier
+from core.hookspecs.payments import PaymentProcessor
+
+log = structlog.get_logger("emporio.plugins")
+
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "api.routes.system",
+    "api.routes.catalogue",
+    "api.routes.inventory",
+    "api.routes.customers",
+    "api.routes.orders",
+    "api.routes.kpis",
+    "api.routes.imports",
+    "core.services.orders_kpis",
+    "core.services.import_kinds",
+    "core.jobs.builtin",
+)
+
+T = TypeVar("T")
+
+
+class PluginError(Exception):
+    """A plugin could not be loaded or broke the contract; the message names it and the fix."""
+
+
+class PluginInfo(msgspec.Struct, frozen=True):
+    name: str
+    version: str
+    hooks: list[str]
+    builtin: bool
+
+
+class Registered(msgspec.Struct, frozen=True):
+    """A capability and the plugin that contributed it."""
+
+    key: str
+    value: Any
+    plugin: str
+
+
+class PluginHost:
+    def __init__(
+        self,
+        *,
+        builtins: Sequence[str] = DEFAULT_PLUGINS,
+        entry_points: bool = True,
+        disabled: Iterable[str] = (),
+        trace: bool = False,
+        extra: Sequence[object] = (),
+    ) -> None:
+        self.pm = pluggy.PluginManager(PROJECT_NAME)
+        for module_name in SPEC_MODULES:
+            self.pm.add_hookspecs(importlib.import_module(module_name))
+        self._builtin_names: set[str] = set()
+        self._versions: dict[str, str] = {}
+        disabled = set(disabled)
+        for module_name in builtins:
+            if module_name in disabled:
+                continue
+            self._register(importlib.import_module(module_name), module_name, builtin=True)
+        if entry_points:
+            self._load_entry_points(disabled)
+        for plugin in extra:
+            self._register(plugin, getattr(plugin, "__name__", None) or type(plugin).__name__)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(
+                f"plugin {exc.plugin!r} implements a hook Emporio does not define: {exc}. "
+                "Check the hook name against core/hookspecs (a typo, or a hook from a newer "
+                "Emporio?), or mark it @hookimpl(optionalhook=True)."
+            ) from exc
+        self._trace = trace
+        if trace:
+            self.pm.add_hookcall_monitoring(self._trace_before, self._trace_after)
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    def _register(self, plugin: object, name: str, *, builtin: bool = False, version: str = "") -> None:
+        try:
+            self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"plugin {name!r} is broken: {exc}") from exc
+        except ValueError as exc:
+            raise PluginError(f"plugin {name!r} is registered twice: {exc}") from exc
+        if builtin:
+            self._builtin_names.add(name)
+        self._versions[name] = version or str(getattr(plugin, "__version__", "builtin" if builtin else ""))
+
+    def _load_entry_points(self, disabled: set[str]) -> None:
+        for ep in importlib.metadata.entry_points(group=PROJECT_NAME):
+            if ep.name in disabled or self.pm.has_plugin(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin {ep.name!r} (entry point {ep.value}) failed to import: "
+                    f"{type(exc).__name__}: {exc}. Fix or uninstall it, or disable it with "
+                    f"EMPORIO_DISABLED_PLUGINS={ep.name}."
+                ) from exc
+            version = ep.dist.version if ep.dist is not None else ""
+            self._register(plugin, ep.name, version=version)
+
+    # -- tracing ---------------------------------------------------------------------------------
+
+    def _trace_before(self, hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: dict[str, Any]) -> None:
+        log.info("hook.call", hook=hook_name, plugins=[i.plugin_name for i in impls], args=sorted(kwargs))
+
+    def _trace_after(
+        self, outcome: pluggy.Result[Any], hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: dict[str, Any]
+    ) -> None:
+        exc = outcome.exception
+        log.info("hook.done", hook=hook_name, error=repr(exc) if exc else None)
+
+    # -- describing ------------------------------------------------------------------------------
+
+    def describe(self) -> list[PluginInfo]:
+        infos = []
+        for name, plugin in sorted(self.pm.list_name_plugin()):
+            hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
+            infos.append(PluginInfo(name, self._versions.get(name, ""), hooks, name in self._builtin_names))
+        return infos
+
+    # -- calling ---------------------------------------------------------------------------------
+
+    def collect(self, hook_name: str, check: Callable[[Any], str], key: Callable[[Any], str]) -> dict[str, Registered]:
+        """Call a `register_*` hook impl by impl, validating and stamping each registration."""
+        found: dict[str, Registered] = {}
+        caller: pluggy.HookCaller = getattr(self.pm.hook, hook_name)
+        for impl in reversed(caller.get_hookimpls()):  # registration order
+            plugin_name = impl.plugin_name
+
+            def register(value: Any, _plugin: str = plugin_name) -> None:
+                problem = check(value)
+                if problem:
+                    raise PluginError(f"plugin {_plugin!r} registered an invalid {hook_name[9:]}: {problem}")
+                k = key(value)
+                if k in found:
+                    raise PluginError(
+                        f"plugin {_plugin!r} registered {k!r} in {hook_name}, "
+                        f"but plugin {found[k].plugin!r} already did; disable one of them"
+                    )
+                found[k] = Registered(k, value, _plugin)
+
+            started = time.perf_counter()
+            impl.function(register=register)
+            if self._trace:
+                log.info("hook.call", hook=hook_name, plugin=plugin_name, ms=(time.perf_counter() - started) * 1e3)
+        return found
+
+    async def notify(self, event: DomainEvent) -> None:
+        """Call every `on_event` implementation in order, awaiting coroutines (pluggy is sync)."""
+        for impl in reversed(self.pm.hook.on_event.get_hookimpls()):
+            result = impl.function(event=event)
+            if inspect.isawaitable(result):
+                await result
+
+    # -- registries ------------------------------------------------------------------------------
+
+    @cached_property
+    def payment_processors(self) -> dict[str, Registered]:
+        return self.collect("register_payment_processors", _protocol(PaymentProcessor), lambda v: v.name)
+
+    @cached_property
+    def couriers(self) -> dict[str, Registered]:
+        return self.collect("register_couriers", _protocol(Courier), lambda v: v.name)
+
+    @cached_property
+    def channels(self) -> dict[str, Registered]:
+        return self.collect("register_sales_channels", _protocol(SalesChannelConnector), lambda v: v.code)
+
+    @cached_property
+    def jobs(self) -> dict[str, Registered]:
+        return self.collect("register_jobs", _struct(JobSpec), lambda v: v.name)
+
+    @cached_property
+    def kpis(self) -> dict[str, Registered]:
+        return self.collect("register_kpis", _struct(KPIDefinition), lambda v: v.id)
+
+    @cached_property
+    def import_kinds(self) -> dict[str, Registered]:
+        return self.collect("register_import_kinds", _struct(ImportKind), lambda v: v.kind)
+
+    def routes(self) -> list[Registered]:
+        handlers: list[Registered] = []
+        for impl in reversed(self.pm.hook.register_routes.get_hookimpls()):
+            impl.function(register=lambda h, _p=impl.plugin_name: handlers.append(Registered("", h, _p)))
+        return handlers
+
+
+def _protocol(proto: type[Any]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, proto):
+            missing = [
+                m for m in dir(proto) if not m.startswith("_") and not hasattr(value, m)
+            ]
+            return f"{type(value).__name__} does not satisfy {proto.__name__} (missing: {', '.join(missing)})"
+        return ""
+
+    return check
+
+
+def _struct(kind: type[Any]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        return "" if isinstance(value, kind) else f"expected {kind.__name__}, got {type(value).__name__}"
+
+    return check
+
+
+def load_host(*, trace: bool | None = None, extra: Sequence[object] = ()) -> PluginHost:
+    from core.settings import load_settings
+
+    settings = load_settings()
+    tracing = settings.trace_plugins if trace is None else trace
+    return PluginHost(disabled=settings.disabled_plugins, trace=tracing, extra=extra)

@@ -1,0 +1,1 @@
+"""Use cases: each module owns one domain word (orders, inventory, customers, kpis, …)."""

@@ -1,0 +1,1 @@
+"""Contract suites, API simulators and pytest fixtures for Emporio and its plugins."""

@@ -1,0 +1,1 @@
+"""Built-in plugins that ship with Emporio (loaded like third-party ones)."""
