@@ -77,7 +77,9 @@ def create_app(runtime: Runtime | None = None, *, start_queue: bool = True, with
             path="/schema",
             render_plugins=[RedocRenderPlugin(), JsonRenderPlugin()],
             components=Components(
-                security_schemes={"apiKey": SecurityScheme(type="http", scheme="bearer", description="An Emporio API key")}
+                security_schemes={
+                    "apiKey": SecurityScheme(type="http", scheme="bearer", description="An Emporio API key")
+                }
             ),
             security=[{"apiKey": []}],
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import structlog
@@ -19,7 +19,9 @@ log = structlog.get_logger("emporio.http")
 
 REQUESTS = Counter("emporio_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
-    "emporio_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+    "emporio_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
@@ -27,9 +29,10 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if str(scope["type"]) != "http":
             await app(scope, receive, send)
             return
+        method = cast(dict[str, Any], scope)["method"]
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -47,9 +50,15 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"
-            REQUESTS.labels(scope["method"], route, str(status[0])).inc()
-            LATENCY.labels(scope["method"], route).observe(elapsed)
-            log.info("http.request", method=scope["method"], path=scope["path"], status=status[0], ms=round(elapsed * 1000, 2))
+            REQUESTS.labels(method, route, str(status[0])).inc()
+            LATENCY.labels(method, route).observe(elapsed)
+            log.info(
+                "http.request",
+                method=method,
+                path=scope["path"],
+                status=status[0],
+                ms=round(elapsed * 1000, 2),
+            )
             structlog.contextvars.unbind_contextvars("request_id")
 
     return middleware
@@ -68,7 +77,12 @@ async def _read_body(receive: Receive) -> bytes:
 
 
 def _problem_bytes(exc: DomainError) -> bytes:
-    body = {"type": "https://emporio.dev/problems/" + exc.slug, "title": exc.title, "status": exc.status, "detail": exc.detail}
+    body = {
+        "type": "https://emporio.dev/problems/" + exc.slug,
+        "title": exc.title,
+        "status": exc.status,
+        "detail": exc.detail,
+    }
     return msgspec.json.encode(body)
 
 
@@ -77,7 +91,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
     with the same key and body (same status, same body); another body with that key → 422."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if str(scope["type"]) != "http" or cast(dict[str, Any], scope)["method"] != "POST":
             await app(scope, receive, send)
             return
         key = dict(scope["headers"]).get(b"idempotency-key")
@@ -89,7 +103,12 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         runtime = scope["app"].state["runtime"]
         try:
             rid, stored = await idempotency.claim(
-                runtime.db, principal=principal.key_id, key=key.decode("latin-1"), method="POST", path=scope["path"], body=body
+                runtime.db,
+                principal=principal.key_id,
+                key=key.decode("latin-1"),
+                method="POST",
+                path=scope["path"],
+                body=body,
             )
         except DomainError as exc:
             await _send(send, exc.status, "application/problem+json", _problem_bytes(exc), replayed=False)
@@ -100,7 +119,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
 
         sent = False
 
-        async def replay_receive() -> Message:
+        async def replay_receive() -> Any:
             nonlocal sent
             if not sent:
                 sent = True
@@ -129,7 +148,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             await idempotency.release(rid)
         else:
             await idempotency.complete(rid, idempotency.StoredResponse(status, content, content_type))
-        await send(start)
+        await send(cast(Message, start))
         await send({"type": "http.response.body", "body": content, "more_body": False})
 
     return middleware

@@ -17,13 +17,32 @@ log = structlog.get_logger("emporio.api")
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://emporio.dev/problems/"
 
-_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-           409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Invalid input",
-           429: "Too many requests", 500: "Internal server error", 503: "Service unavailable"}
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
 
 
-def problem(status: int, detail: str, *, slug: str | None = None, title: str | None = None,
-            errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None, **extra: Any) -> Response[Any]:
+def problem(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[Any]:
     body: dict[str, Any] = {
         "type": TYPE_BASE + (slug or str(status)),
         "title": title or _TITLES.get(status, "Error"),
@@ -54,13 +73,19 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
 def integrity_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # A unique or check constraint caught a race the use case's own checks could not see.
     log.warning("api.integrity_conflict", error=str(exc))
-    return problem(409, "the change conflicts with the current state (a concurrent change, or a duplicate); "
-                   "read the resource again and retry", slug="conflict")
+    return problem(
+        409,
+        "the change conflicts with the current state (a concurrent change, or a duplicate); "
+        "read the resource again and retry",
+        slug="conflict",
+    )
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("api.unhandled", path=request.url.path, error=repr(exc), exc_info=exc)
-    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "an unexpected error occurred; it has been logged with the request id")
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR, "an unexpected error occurred; it has been logged with the request id"
+    )
 
 
 def exception_handlers() -> dict[Any, Any]:

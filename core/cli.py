@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import sys
 from collections.abc import Awaitable, Callable
@@ -90,10 +91,8 @@ def worker() -> None:
         finally:
             await runtime.stop()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         run(go())
-    except KeyboardInterrupt:
-        pass
 
 
 @main.command()
@@ -160,15 +159,29 @@ def import_cmd(file: Path, batch_size: int, continue_on_error: bool) -> None:
             while chunk := fh.read(1 << 20):
                 yield chunk
 
+    size = file.stat().st_size
+
     async def go() -> Any:
         runtime = Runtime()
         await runtime.start(with_queue=False)
         try:
-            with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                          TimeRemainingColumn(), transient=False, disable=not sys.stderr.isatty()) as bar:
-                task = bar.add_task(f"importing {file.name}", total=file.stat().st_size)
-                return await run_import(runtime, chunks(), batch_size=batch_size, continue_on_error=continue_on_error,
-                                        progress=lambda n: bar.advance(task, n))
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                transient=False,
+                disable=not sys.stderr.isatty(),
+            ) as bar:
+                task = bar.add_task(f"importing {file.name}", total=size)
+                return await run_import(
+                    runtime,
+                    chunks(),
+                    batch_size=batch_size,
+                    continue_on_error=continue_on_error,
+                    progress=lambda n: bar.advance(task, n),
+                )
         finally:
             await runtime.stop()
 

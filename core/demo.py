@@ -16,15 +16,39 @@ from core.runtime import Runtime
 from core.services import apikeys, catalogue, inventory, orders
 
 LOCATIONS = [
-    LocationIn(code="WH-ATH", name="Αποθήκη Ασπρόπυργου", type=LocationType.WAREHOUSE,
-               address=AddressIn(line1="Λεωφ. ΝΑΤΟ 100", city="Ασπρόπυργος", postcode="19300", country="GR"),
-               lat=38.06, lon=23.59, ships=True, pickup=False, priority=10),
-    LocationIn(code="STORE-ATH", name="Κατάστημα Σύνταγμα", type=LocationType.STORE,
-               address=AddressIn(line1="Ερμού 12", city="Αθήνα", postcode="10563", country="GR"),
-               lat=37.976, lon=23.735, ships=True, pickup=True, priority=50),
-    LocationIn(code="STORE-SKG", name="Κατάστημα Τσιμισκή", type=LocationType.STORE,
-               address=AddressIn(line1="Τσιμισκή 45", city="Θεσσαλονίκη", postcode="54623", country="GR"),
-               lat=40.632, lon=22.944, ships=True, pickup=True, priority=50),
+    LocationIn(
+        code="WH-ATH",
+        name="Αποθήκη Ασπρόπυργου",
+        type=LocationType.WAREHOUSE,
+        address=AddressIn(line1="Λεωφ. ΝΑΤΟ 100", city="Ασπρόπυργος", postcode="19300", country="GR"),
+        lat=38.06,
+        lon=23.59,
+        ships=True,
+        pickup=False,
+        priority=10,
+    ),
+    LocationIn(
+        code="STORE-ATH",
+        name="Κατάστημα Σύνταγμα",
+        type=LocationType.STORE,
+        address=AddressIn(line1="Ερμού 12", city="Αθήνα", postcode="10563", country="GR"),
+        lat=37.976,
+        lon=23.735,
+        ships=True,
+        pickup=True,
+        priority=50,
+    ),
+    LocationIn(
+        code="STORE-SKG",
+        name="Κατάστημα Τσιμισκή",
+        type=LocationType.STORE,
+        address=AddressIn(line1="Τσιμισκή 45", city="Θεσσαλονίκη", postcode="54623", country="GR"),
+        lat=40.632,
+        lon=22.944,
+        ships=True,
+        pickup=True,
+        priority=50,
+    ),
 ]
 
 PRODUCTS = [
@@ -38,8 +62,15 @@ PRODUCTS = [
 ]
 
 STOCK = {
-    "WH-ATH": {"OLIVE-OIL-1L": 120, "HONEY-THYME-450": 80, "FETA-PDO-400": 40, "TEE-BLK-M": 30, "TEE-BLK-L": 25,
-               "SOAP-OLIVE": 200, "HEADPHONES-BT": 15},
+    "WH-ATH": {
+        "OLIVE-OIL-1L": 120,
+        "HONEY-THYME-450": 80,
+        "FETA-PDO-400": 40,
+        "TEE-BLK-M": 30,
+        "TEE-BLK-L": 25,
+        "SOAP-OLIVE": 200,
+        "HEADPHONES-BT": 15,
+    },
     "STORE-ATH": {"OLIVE-OIL-1L": 10, "TEE-BLK-M": 5, "SOAP-OLIVE": 20, "HEADPHONES-BT": 3},
     "STORE-SKG": {"OLIVE-OIL-1L": 8, "HONEY-THYME-450": 12, "TEE-BLK-L": 4},
 }
@@ -73,26 +104,51 @@ async def _seed_shop(runtime: Runtime) -> None:
     for loc in LOCATIONS:
         await catalogue.create_location(loc)
     for sku, name, category, price, weight, (length, width, height) in PRODUCTS:
-        await catalogue.create_product(ProductIn(sku=sku, name=name, category=category, price=PriceIn(price, "EUR"),
-                                                 weight_g=weight, dims_mm=Dimensions(length, width, height)))
+        await catalogue.create_product(
+            ProductIn(
+                sku=sku,
+                name=name,
+                category=category,
+                price=PriceIn(price, "EUR"),
+                weight_g=weight,
+                dims_mm=Dimensions(length, width, height),
+            )
+        )
     for location, levels in STOCK.items():
         for sku, qty in levels.items():
             await inventory.set_on_hand(runtime.db, location, sku, qty, actor="demo", reason="demo_seed")
-    address = ShippingAddress(name="Μαρία Παπαδοπούλου", line1="Πατησίων 76", city="Αθήνα", postcode="10434", country="GR",
-                              phone="+30 210 1234567")
+    address = ShippingAddress(
+        name="Μαρία Παπαδοπούλου",
+        line1="Πατησίων 76",
+        city="Αθήνα",
+        postcode="10434",
+        country="GR",
+        phone="+30 210 1234567",
+    )
     samples = [
         ("web", "maria@example.gr", "Μαρία Παπαδοπούλου", [("OLIVE-OIL-1L", 2), ("HONEY-THYME-450", 1)], DeliveryIn()),
         ("phone", "giorgos@example.gr", "Γιώργος Νικολάου", [("TEE-BLK-M", 1)], DeliveryIn()),
-        ("web", "eleni@example.gr", "Ελένη Γεωργίου", [("SOAP-OLIVE", 3)],
-         DeliveryIn(method=DeliveryMethod.PICKUP, pickup_location="STORE-ATH")),
+        (
+            "web",
+            "eleni@example.gr",
+            "Ελένη Γεωργίου",
+            [("SOAP-OLIVE", 3)],
+            DeliveryIn(method=DeliveryMethod.PICKUP, pickup_location="STORE-ATH"),
+        ),
     ]
     for channel, email, name, lines, delivery in samples:
         try:
             await orders.place_order(
-                runtime.db, runtime.host, runtime.settings,
-                PlaceOrder(channel=channel, customer=CustomerRef(email=email, name=name),
-                           lines=[OrderLineIn(sku, qty) for sku, qty in lines],
-                           shipping_address=address if delivery.method == DeliveryMethod.COURIER else None, delivery=delivery),
+                runtime.db,
+                runtime.host,
+                runtime.settings,
+                PlaceOrder(
+                    channel=channel,
+                    customer=CustomerRef(email=email, name=name),
+                    lines=[OrderLineIn(sku, qty) for sku, qty in lines],
+                    shipping_address=address if delivery.method == DeliveryMethod.COURIER else None,
+                    delivery=delivery,
+                ),
             )
         except InsufficientStock:  # the demo must start even if someone changed its stock
             continue

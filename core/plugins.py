@@ -10,7 +10,7 @@ import importlib
 import importlib.metadata
 import inspect
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -130,14 +130,37 @@ class PluginHost:
 
     # -- tracing ---------------------------------------------------------------------------------
 
-    def _trace_before(self, hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: dict[str, Any]) -> None:
+    def _trace_before(self, hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
         log.info("hook.call", hook=hook_name, plugins=[i.plugin_name for i in impls], args=sorted(kwargs))
 
     def _trace_after(
-        self, outcome: pluggy.Result[Any], hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: dict[str, Any]
+        self, outcome: pluggy.Result[Any], hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]
     ) -> None:
         exc = outcome.exception
         log.info("hook.done", hook=hook_name, error=repr(exc) if exc else None)
+
+    # -- adding and removing at run time (tests, the plugin kit) ------------------------------
+
+    _REGISTRIES = ("payment_processors", "couriers", "channels", "jobs", "kpis", "import_kinds")
+
+    def add(self, plugin: object, name: str) -> None:
+        """Register a plugin object after start-up (e.g. an inline plugin in a test)."""
+        self._register(plugin, name)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            self.pm.unregister(name=name)
+            raise PluginError(f"plugin {name!r} implements a hook Emporio does not define: {exc}") from exc
+        self._forget_registries()
+
+    def remove(self, name: str) -> None:
+        self.pm.unregister(name=name)
+        self._versions.pop(name, None)
+        self._forget_registries()
+
+    def _forget_registries(self) -> None:
+        for attr in self._REGISTRIES:
+            self.__dict__.pop(attr, None)
 
     # -- describing ------------------------------------------------------------------------------
 
@@ -218,9 +241,7 @@ class PluginHost:
 def _protocol(proto: type[Any]) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, proto):
-            missing = [
-                m for m in dir(proto) if not m.startswith("_") and not hasattr(value, m)
-            ]
+            missing = [m for m in dir(proto) if not m.startswith("_") and not hasattr(value, m)]
             return f"{type(value).__name__} does not satisfy {proto.__name__} (missing: {', '.join(missing)})"
         return ""
 

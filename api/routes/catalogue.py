@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Request, get, post
-from litestar.params import Body, Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import OPS
 from api.deps import runtime_of
@@ -15,30 +15,32 @@ from core.hookspecs import hookimpl
 from core.services import catalogue
 from core.services.pagination import Page
 
-Limit = Annotated[int, Parameter(query="limit", ge=1, le=200, default=50)]
-Cursor = Annotated[str | None, Parameter(query="cursor", max_length=200, default=None)]
+Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=200)]
+Cursor = Annotated[str | None, QueryParameter(name="cursor", max_length=200)]
 
 
 @post("/v1/products", guards=[OPS], tags=["catalogue"], summary="Create a product")
-async def create_product(request: Request[Any, Any, Any], data: Annotated[ProductIn, Body()]) -> ProductOut:
+async def create_product(request: Request[Any, Any, Any], data: JSONBody[ProductIn]) -> ProductOut:
     async with runtime_of(request).unit_of_work():
         return await catalogue.create_product(data)
 
 
 @get("/v1/products", guards=[OPS], tags=["catalogue"], summary="List products")
 async def list_products(
-    limit: Limit = 50, cursor: Cursor = None, category: Annotated[str | None, Parameter(query="category", max_length=100)] = None
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    category: Annotated[str | None, QueryParameter(name="category", max_length=100)] = None,
 ) -> Page[ProductOut]:
     return await catalogue.list_products(limit, cursor, category)
 
 
 @get("/v1/products/{sku:str}", guards=[OPS], tags=["catalogue"], summary="Read a product")
-async def get_product(sku: str) -> ProductOut:
+async def get_product(sku: FromPath[str]) -> ProductOut:
     return await catalogue.get_product(sku)
 
 
 @post("/v1/locations", guards=[OPS], tags=["catalogue"], summary="Create a warehouse or store")
-async def create_location(request: Request[Any, Any, Any], data: Annotated[LocationIn, Body()]) -> LocationOut:
+async def create_location(request: Request[Any, Any, Any], data: JSONBody[LocationIn]) -> LocationOut:
     async with runtime_of(request).unit_of_work():
         return await catalogue.create_location(data)
 
@@ -49,7 +51,7 @@ async def list_locations() -> list[LocationOut]:
 
 
 @get("/v1/locations/{code:str}", guards=[OPS], tags=["catalogue"], summary="Read a location")
-async def get_location(code: str) -> LocationOut:
+async def get_location(code: FromPath[str]) -> LocationOut:
     return await catalogue.get_location(code)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Request, Response, post
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from api.auth import ADMIN
 from api.deps import runtime_of
@@ -15,11 +15,16 @@ from core.hookspecs import hookimpl
 from core.services.imports import ImportReport, run_import
 
 
-@post("/v1/import", guards=[ADMIN], tags=["import"], status_code=200,
-      summary="Import history (JSON Lines, see kpis.md); a bad line is reported with its number")
+@post(
+    "/v1/import",
+    guards=[ADMIN],
+    tags=["import"],
+    status_code=200,
+    summary="Import history (JSON Lines, see kpis.md); a bad line is reported with its number",
+)
 async def import_history(
     request: Request[Any, Any, Any],
-    continue_on_error: Annotated[bool, Parameter(query="continue_on_error")] = False,
+    continue_on_error: Annotated[bool, QueryParameter(name="continue_on_error")] = False,
 ) -> Response[Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type not in {"application/x-ndjson", "application/jsonl", "application/json-lines"}:
@@ -28,12 +33,18 @@ async def import_history(
     if report.errors:
         first = report.errors[0]
         return problem(
-            422, f"line {first.line}: {first.message} (its batch was not applied; {report.records} records were)",
-            slug="import-line-rejected", title="Import line rejected",
+            422,
+            f"line {first.line}: {first.message} (its batch was not applied; {report.records} records were)",
+            slug="import-line-rejected",
+            title="Import line rejected",
             errors=[{"line": e.line, "message": e.message} for e in report.errors],
-            records=report.records, by_kind=report.by_kind, skipped_batches=report.skipped_batches,
+            records=report.records,
+            by_kind=report.by_kind,
+            skipped_batches=report.skipped_batches,
         )
-    return Response({"records": report.records, "by_kind": report.by_kind, "batches": report.batches, "lines": report.lines_read})
+    return Response(
+        {"records": report.records, "by_kind": report.by_kind, "batches": report.batches, "lines": report.lines_read}
+    )
 
 
 @hookimpl

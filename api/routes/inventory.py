@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Request, get, post, put
-from litestar.params import Body, Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import OPS, principal_of
 from api.deps import runtime_of
@@ -16,7 +16,9 @@ from core.services import inventory
 
 
 @put("/v1/inventory/{location:str}/{sku:str}", guards=[OPS], tags=["inventory"], summary="Set units on hand")
-async def set_level(request: Request[Any, Any, Any], location: str, sku: str, data: Annotated[SetOnHand, Body()]) -> LevelOut:
+async def set_level(
+    request: Request[Any, Any, Any], location: FromPath[str], sku: FromPath[str], data: JSONBody[SetOnHand]
+) -> LevelOut:
     runtime = runtime_of(request)
     async with runtime.unit_of_work():
         return await inventory.set_on_hand(runtime.db, location, sku, data.on_hand, actor=principal_of(request).name)
@@ -24,14 +26,14 @@ async def set_level(request: Request[Any, Any, Any], location: str, sku: str, da
 
 @get("/v1/inventory", guards=[OPS], tags=["inventory"], summary="Levels per location")
 async def list_levels(
-    sku: Annotated[str | None, Parameter(query="sku", max_length=64)] = None,
-    location: Annotated[str | None, Parameter(query="location", max_length=64)] = None,
+    sku: Annotated[str | None, QueryParameter(name="sku", max_length=64)] = None,
+    location: Annotated[str | None, QueryParameter(name="location", max_length=64)] = None,
 ) -> list[LevelOut]:
     return await inventory.levels(sku=sku, location=location)
 
 
 @post("/v1/inventory/counts", guards=[OPS], tags=["inventory"], summary="Record a cycle count")
-async def cycle_count(request: Request[Any, Any, Any], data: Annotated[CycleCountIn, Body()]) -> CycleCountOut:
+async def cycle_count(request: Request[Any, Any, Any], data: JSONBody[CycleCountIn]) -> CycleCountOut:
     runtime = runtime_of(request)
     async with runtime.unit_of_work():
         return await inventory.record_count(runtime.db, data, actor=principal_of(request).name)

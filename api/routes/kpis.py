@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Request, get
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 
 from api.auth import OPS
 from api.deps import runtime_of
@@ -14,9 +14,13 @@ from core.domain.errors import InvalidInput
 from core.hookspecs import hookimpl
 from core.services.kpis import KPIDefinitionOut, KPIEngine, definitions, period
 
-From = Annotated[str, Parameter(query="from", min_length=10, max_length=40, description="date or RFC 3339 UTC time")]
-To = Annotated[str, Parameter(query="to", min_length=10, max_length=40, description="date or RFC 3339 UTC time (exclusive)")]
-Filter = Annotated[str | None, Parameter(max_length=64)]
+From = Annotated[
+    str, QueryParameter(name="from", min_length=10, max_length=40, description="date or RFC 3339 UTC time")
+]
+To = Annotated[
+    str, QueryParameter(name="to", min_length=10, max_length=40, description="date or RFC 3339 UTC time (exclusive)")
+]
+Filter = Annotated[str | None, QueryParameter(max_length=64)]
 
 
 def _filters(channel: str | None, segment: str | None, location: str | None) -> dict[str, str]:
@@ -28,10 +32,12 @@ def _filters(channel: str | None, segment: str | None, location: str | None) -> 
 
 @get("/v1/kpis", guards=[OPS], tags=["kpis"], summary="Every KPI for the period [from, to)")
 async def all_kpis(
-    request: Request[Any, Any, Any], start: From, end: To,
-    channel: Annotated[str | None, Parameter(query="channel", max_length=64)] = None,
-    segment: Annotated[str | None, Parameter(query="segment", max_length=64)] = None,
-    location: Annotated[str | None, Parameter(query="location", max_length=64)] = None,
+    request: Request[Any, Any, Any],
+    start: From,
+    end: To,
+    channel: Annotated[str | None, QueryParameter(name="channel", max_length=64)] = None,
+    segment: Annotated[str | None, QueryParameter(name="segment", max_length=64)] = None,
+    location: Annotated[str | None, QueryParameter(name="location", max_length=64)] = None,
 ) -> dict[str, Any]:
     s, e = period(start, end)
     filters = _filters(channel, segment, location)
@@ -44,14 +50,22 @@ async def kpi_definitions(request: Request[Any, Any, Any]) -> list[KPIDefinition
     return definitions(runtime_of(request).host)
 
 
-@get("/v1/kpis/{kpi_id:str}", guards=[OPS], tags=["kpis"], summary="One KPI: plain, grouped (group_by) or a series (granularity)")
+@get(
+    "/v1/kpis/{kpi_id:str}",
+    guards=[OPS],
+    tags=["kpis"],
+    summary="One KPI: plain, grouped (group_by) or a series (granularity)",
+)
 async def one_kpi(
-    request: Request[Any, Any, Any], kpi_id: str, start: From, end: To,
-    group_by: Annotated[str | None, Parameter(query="group_by", max_length=40)] = None,
-    granularity: Annotated[str | None, Parameter(query="granularity", max_length=10)] = None,
-    channel: Annotated[str | None, Parameter(query="channel", max_length=64)] = None,
-    segment: Annotated[str | None, Parameter(query="segment", max_length=64)] = None,
-    location: Annotated[str | None, Parameter(query="location", max_length=64)] = None,
+    request: Request[Any, Any, Any],
+    kpi_id: FromPath[str],
+    start: From,
+    end: To,
+    group_by: Annotated[str | None, QueryParameter(name="group_by", max_length=40)] = None,
+    granularity: Annotated[str | None, QueryParameter(name="granularity", max_length=10)] = None,
+    channel: Annotated[str | None, QueryParameter(name="channel", max_length=64)] = None,
+    segment: Annotated[str | None, QueryParameter(name="segment", max_length=64)] = None,
+    location: Annotated[str | None, QueryParameter(name="location", max_length=64)] = None,
 ) -> dict[str, Any]:
     s, e = period(start, end)
     filters = _filters(channel, segment, location)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Request, get, post
-from litestar.params import Body, Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import AGENT_OR_OPS, OPS, STOREFRONT, STOREFRONT_OR_OPS, principal_of
 from api.deps import runtime_of
@@ -16,43 +16,62 @@ from core.services import events, orders
 from core.services.pagination import Page
 
 
-@post("/v1/orders", guards=[STOREFRONT], tags=["orders"], summary="Place an order (stock reserved atomically)",
-      description="409 when any line cannot be reserved anywhere (nothing is reserved then).")
-async def place_order(request: Request[Any, Any, Any], data: Annotated[PlaceOrder, Body()]) -> OrderOut:
+@post(
+    "/v1/orders",
+    guards=[STOREFRONT],
+    tags=["orders"],
+    summary="Place an order (stock reserved atomically)",
+    description="409 when any line cannot be reserved anywhere (nothing is reserved then).",
+)
+async def place_order(request: Request[Any, Any, Any], data: JSONBody[PlaceOrder]) -> OrderOut:
     runtime = runtime_of(request)
     async with runtime.unit_of_work():
         return await orders.place_order(runtime.db, runtime.host, runtime.settings, data)
 
 
 @get("/v1/orders/{order_id:str}", guards=[STOREFRONT_OR_OPS], tags=["orders"], summary="Read an order")
-async def get_order(order_id: str) -> OrderOut:
+async def get_order(order_id: FromPath[str]) -> OrderOut:
     return await orders.get_order(order_id)
 
 
 @get("/v1/orders", guards=[OPS], tags=["orders"], summary="List orders, newest first")
 async def list_orders(
-    status: Annotated[str | None, Parameter(query="status", max_length=40)] = None,
-    channel: Annotated[str | None, Parameter(query="channel", max_length=64)] = None,
-    customer: Annotated[str | None, Parameter(query="customer", max_length=64)] = None,
-    limit: Annotated[int, Parameter(query="limit", ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Parameter(query="cursor", max_length=200)] = None,
+    status: Annotated[str | None, QueryParameter(name="status", max_length=40)] = None,
+    channel: Annotated[str | None, QueryParameter(name="channel", max_length=64)] = None,
+    customer: Annotated[str | None, QueryParameter(name="customer", max_length=64)] = None,
+    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=200)] = None,
 ) -> Page[OrderOut]:
     return await orders.list_orders(limit=limit, cursor=cursor, status=status, channel=channel, customer=customer)
 
 
-@post("/v1/orders/{order_id:str}/cancel", guards=[STOREFRONT_OR_OPS], tags=["orders"], status_code=200,
-      summary="Cancel an order and release its stock (409 once shipped)")
-async def cancel_order(request: Request[Any, Any, Any], order_id: str, data: Annotated[CancelOrder | None, Body()] = None) -> OrderOut:
+@post(
+    "/v1/orders/{order_id:str}/cancel",
+    guards=[STOREFRONT_OR_OPS],
+    tags=["orders"],
+    status_code=200,
+    summary="Cancel an order and release its stock (409 once shipped)",
+)
+async def cancel_order(
+    request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[CancelOrder | None] = None
+) -> OrderOut:
     runtime = runtime_of(request)
     async with runtime.unit_of_work():
-        return await orders.cancel_order(runtime.db, order_id, data.reason if data else None, principal_of(request).name)
+        return await orders.cancel_order(
+            runtime.db, order_id, data.reason if data else None, principal_of(request).name
+        )
 
 
-@get("/v1/orders/{order_id:str}/timeline", guards=[AGENT_OR_OPS], tags=["orders"], summary="The order's events, newest first")
+@get(
+    "/v1/orders/{order_id:str}/timeline",
+    guards=[AGENT_OR_OPS],
+    tags=["orders"],
+    summary="The order's events, newest first",
+)
 async def order_timeline(
-    order_id: str,
-    limit: Annotated[int, Parameter(query="limit", ge=1, le=200)] = 100,
-    cursor: Annotated[str | None, Parameter(query="cursor", max_length=200)] = None,
+    order_id: FromPath[str],
+    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=200)] = 100,
+    cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=200)] = None,
 ) -> Page[dict[str, Any]]:
     await orders.get_order(order_id)
     return await events.timeline_page(order_id=order_id, limit=limit, cursor=cursor)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import Body
+from litestar.params import JSONBody
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.auth import ADMIN, OPS
@@ -34,7 +34,9 @@ async def ready(request: Request[Any, Any, Any]) -> Response[Any]:
     checks = {"database": "ok" if db_ok else "unreachable", "queue": "ok" if queue_ok else "unreachable"}
     if db_ok and queue_ok:
         return Response({"status": "ready", "checks": checks})
-    return problem(503, "not ready: " + ", ".join(k for k, v in checks.items() if v != "ok") + " unreachable", checks=checks)
+    return problem(
+        503, "not ready: " + ", ".join(k for k, v in checks.items() if v != "ok") + " unreachable", checks=checks
+    )
 
 
 @get("/metrics", opt=OPEN, tags=["system"], summary="Prometheus metrics", media_type=CONTENT_TYPE_LATEST)
@@ -53,7 +55,7 @@ class ApiKeyIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 @post("/v1/api-keys", guards=[ADMIN], tags=["system"], summary="Create an API key (the key is shown once)")
-async def create_api_key(request: Request[Any, Any, Any], data: Annotated[ApiKeyIn, Body()]) -> apikeys.CreatedKey:
+async def create_api_key(request: Request[Any, Any, Any], data: JSONBody[ApiKeyIn]) -> apikeys.CreatedKey:
     async with runtime_of(request).unit_of_work():
         return await apikeys.create_key(data.name, data.scopes)
 

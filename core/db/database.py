@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -24,7 +25,7 @@ from core.settings import Settings
 log = structlog.get_logger("emporio.db")
 
 
-class EmbeddedSQLiteEngine(SQLiteEngine):  # type: ignore[misc]
+class EmbeddedSQLiteEngine(SQLiteEngine):
     """SQLite tuned for concurrent use: a long busy timeout and relaxed fsync under WAL."""
 
     async def get_connection(self) -> Any:
@@ -39,7 +40,7 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engine: Engine
+        self.engine: Engine[Any]
         if settings.is_postgres:
             self.dialect = "postgres"
             self.engine = PostgresEngine(config={"dsn": settings.database_url})
@@ -47,7 +48,7 @@ class Database:
             self.dialect = "sqlite"
             path = settings.sqlite_path
             if settings.database_url and settings.database_url.startswith("sqlite:///"):
-                path = settings.database_url.removeprefix("sqlite:///")  # type: ignore[assignment]
+                path = Path(settings.database_url.removeprefix("sqlite:///"))
             else:
                 settings.data_dir.mkdir(parents=True, exist_ok=True)
             self.engine = EmbeddedSQLiteEngine(path=str(path), timeout=60)
@@ -70,7 +71,7 @@ class Database:
             await self.engine.close_connection_pool()
 
     def in_transaction(self) -> bool:
-        return self.engine.current_transaction.get() is not None  # type: ignore[no-any-return]
+        return self.engine.current_transaction.get() is not None
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[None]:
@@ -120,9 +121,7 @@ class Database:
                     await self.fetch(statement)
                 if hasattr(module, "apply"):
                     await module.apply(self)
-                await SchemaMigration.insert(
-                    SchemaMigration(version=version, name=module.NAME, applied_at=utcnow())
-                )
+                await SchemaMigration.insert(SchemaMigration(version=version, name=module.NAME, applied_at=utcnow()))
             applied_now.append(f"{version:04d}_{module.NAME}")
             log.info("db.migrated", version=version, name=module.NAME)
         return applied_now

@@ -24,7 +24,9 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
 async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
     runtime = ctx["runtime"]
     cutoff = utcnow() - timedelta(hours=runtime.settings.idempotency_ttl_hours)
-    deleted = await IdempotencyRecord.delete().where(IdempotencyRecord.created_at < cutoff).returning(IdempotencyRecord.id)
+    deleted = (
+        await IdempotencyRecord.delete().where(IdempotencyRecord.created_at < cutoff).returning(IdempotencyRecord.id)
+    )
     return len(deleted)
 
 

@@ -58,7 +58,9 @@ def build_worker(runtime: Runtime, *, burst: bool = False) -> Worker:
                 )
             )
         else:
-            functions.append(func(_with_backoff(spec), name=spec.name, timeout=spec.timeout_s, max_tries=spec.max_tries))
+            functions.append(
+                func(_with_backoff(spec), name=spec.name, timeout=spec.timeout_s, max_tries=spec.max_tries)
+            )
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["runtime"] = runtime

@@ -41,7 +41,7 @@ async def create_product(data: ProductIn) -> ProductOut:
         raise Conflict(f"product {data.sku} already exists", sku=data.sku)
     now = utcnow()
     dims = data.dims_mm or Dimensions(0, 0, 0)
-    row = dict(
+    row: dict[str, Any] = dict(
         sku=data.sku,
         name=data.name,
         category=data.category,
@@ -97,7 +97,7 @@ async def create_location(data: LocationIn) -> LocationOut:
     if await Location.exists().where(Location.code == data.code):
         raise Conflict(f"location {data.code} already exists", code=data.code)
     address = data.address or AddressIn()
-    row = dict(
+    row: dict[str, Any] = dict(
         code=data.code,
         name=data.name,
         type=data.type.value,
@@ -140,6 +140,8 @@ async def ensure_channels(connector_codes: dict[str, str]) -> None:
 async def list_channels() -> list[ChannelOut]:
     rows = await SalesChannel.select().order_by(SalesChannel.code)
     return [
-        ChannelOut(code=r["code"], name=r["name"], kind=r["kind"], capture_at_authorization=bool(r["capture_at_authorization"]))
+        ChannelOut(
+            code=r["code"], name=r["name"], kind=r["kind"], capture_at_authorization=bool(r["capture_at_authorization"])
+        )
         for r in rows
     ]

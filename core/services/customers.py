@@ -15,7 +15,12 @@ from core.services import events
 
 def customer_out(row: dict[str, Any]) -> CustomerOut:
     return CustomerOut(
-        id=row["id"], email=row["email"], name=row["name"], phone=row["phone"], locale=row["locale"], created_at=row["created_at"]
+        id=row["id"],
+        email=row["email"],
+        name=row["name"],
+        phone=row["phone"],
+        locale=row["locale"],
+        created_at=row["created_at"],
     )
 
 
@@ -23,8 +28,12 @@ async def create_customer(data: CustomerIn) -> CustomerOut:
     email = data.email.strip().lower()
     existing = await Customer.select(Customer.id).where(Customer.email == email)
     if existing:
-        raise Conflict(f"a customer with email {email} already exists ({existing[0]['id']})", customer_id=existing[0]["id"])
-    row = dict(id=new_id("cus"), email=email, name=data.name, phone=data.phone, locale=data.locale, created_at=utcnow())
+        raise Conflict(
+            f"a customer with email {email} already exists ({existing[0]['id']})", customer_id=existing[0]["id"]
+        )
+    row: dict[str, Any] = dict(
+        id=new_id("cus"), email=email, name=data.name, phone=data.phone, locale=data.locale, created_at=utcnow()
+    )
     await Customer.insert(Customer(**row))
     await events.record("customer.created", customer_id=row["id"], subject_type="customer", subject_id=row["id"])
     return customer_out(row)
@@ -42,7 +51,9 @@ async def resolve_customer(ref: CustomerRef) -> tuple[str, str, bool]:
     if ref.id:
         rows = await Customer.select(Customer.id, Customer.locale).where(Customer.id == ref.id)
         if not rows:
-            raise InvalidInput(f"customer {ref.id} does not exist", errors=[{"field": "customer.id", "message": "unknown customer"}])
+            raise InvalidInput(
+                f"customer {ref.id} does not exist", errors=[{"field": "customer.id", "message": "unknown customer"}]
+            )
         return rows[0]["id"], rows[0]["locale"], False
     if not ref.email or not ref.name:
         raise InvalidInput(
@@ -59,7 +70,12 @@ async def resolve_customer(ref: CustomerRef) -> tuple[str, str, bool]:
     inserted = await Customer.raw(
         "INSERT INTO customers (id, email, name, phone, locale, created_at) VALUES ({}, {}, {}, {}, {}, {}) "
         "ON CONFLICT (email) DO NOTHING RETURNING id",
-        customer_id, email, ref.name, ref.phone, locale, utcnow(),
+        customer_id,
+        email,
+        ref.name,
+        ref.phone,
+        locale,
+        utcnow(),
     )
     if not inserted:
         rows = await Customer.select(Customer.id, Customer.locale).where(Customer.email == email)

@@ -101,9 +101,7 @@ async def process_event(runtime: Runtime, event_id: str) -> str:
             Event.id == event_id
         )
         raise
-    await Event.update({Event.processed_at: utcnow(), Event.attempts: Event.attempts + 1}).where(
-        Event.id == event_id
-    )
+    await Event.update({Event.processed_at: utcnow(), Event.attempts: Event.attempts + 1}).where(Event.id == event_id)
     return "processed"
 
 
@@ -121,14 +119,18 @@ async def sweep(runtime: Runtime, older_than_s: float = 15.0, limit: int = 500) 
     )
     for row in rows:
         # A fresh job id per sweep: arq keeps the result of a finished job under its id.
-        await runtime.queue.enqueue(PROCESS_JOB, row["id"], job_id=f"{row['id']}:{row['attempts']}:{int(cutoff.timestamp())}")
+        await runtime.queue.enqueue(
+            PROCESS_JOB, row["id"], job_id=f"{row['id']}:{row['attempts']}:{int(cutoff.timestamp())}"
+        )
     if rows:
         await Event.update({Event.dispatched_at: utcnow()}).where(Event.id.is_in([r["id"] for r in rows]))
         log.info("events.swept", count=len(rows))
     return len(rows)
 
 
-async def timeline(*, customer_id: str | None = None, order_id: str | None = None, limit: int = 100, before: str | None = None) -> list[dict[str, Any]]:
+async def timeline(
+    *, customer_id: str | None = None, order_id: str | None = None, limit: int = 100, before: str | None = None
+) -> list[dict[str, Any]]:
     query = Event.select(
         Event.id, Event.type, Event.occurred_at, Event.order_id, Event.subject_type, Event.subject_id, Event.payload
     )
@@ -145,6 +147,10 @@ async def timeline(*, customer_id: str | None = None, order_id: str | None = Non
     return rows
 
 
-async def timeline_page(*, customer_id: str | None = None, order_id: str | None = None, limit: int, cursor: str | None) -> Page[dict[str, Any]]:
-    rows = await timeline(customer_id=customer_id, order_id=order_id, limit=check_limit(limit) + 1, before=decode_cursor(cursor))
+async def timeline_page(
+    *, customer_id: str | None = None, order_id: str | None = None, limit: int, cursor: str | None
+) -> Page[dict[str, Any]]:
+    rows = await timeline(
+        customer_id=customer_id, order_id=order_id, limit=check_limit(limit) + 1, before=decode_cursor(cursor)
+    )
     return page_of(rows, limit, "id", rows)

@@ -32,7 +32,9 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b"\x00" + path.encode() + b"\x00" + body).hexdigest()
 
 
-async def claim(db: Database, *, principal: str, key: str, method: str, path: str, body: bytes) -> tuple[str, StoredResponse | None]:
+async def claim(
+    db: Database, *, principal: str, key: str, method: str, path: str, body: bytes
+) -> tuple[str, StoredResponse | None]:
     """Claim `key` for this request. Returns (record id, None) when this request must run, or
     (record id, stored response) when it is a retry of a finished one. Waits while an identical
     request is in flight."""
@@ -47,7 +49,14 @@ async def claim(db: Database, *, principal: str, key: str, method: str, path: st
             "INSERT INTO idempotency_keys (id, principal, key, method, path, request_hash, state, "
             "created_at, locked_until) VALUES ({}, {}, {}, {}, {}, {}, 'in_progress', {}, {}) "
             "ON CONFLICT (id) DO NOTHING RETURNING id",
-            rid, principal, key, method, path, fingerprint, now, now + LEASE,
+            rid,
+            principal,
+            key,
+            method,
+            path,
+            fingerprint,
+            now,
+            now + LEASE,
         )
         if inserted:
             return rid, None
@@ -61,12 +70,16 @@ async def claim(db: Database, *, principal: str, key: str, method: str, path: st
                 "different body; use a new key for a different request"
             )
         if row["state"] == "done":
-            return rid, StoredResponse(row["status_code"], (row["response_body"] or "").encode(), row["response_type"] or "application/json")
+            return rid, StoredResponse(
+                row["status_code"], (row["response_body"] or "").encode(), row["response_type"] or "application/json"
+            )
         if row["locked_until"] < now:
             taken = await db.fetch(
                 "UPDATE idempotency_keys SET locked_until = {} WHERE id = {} AND state = 'in_progress' "
                 "AND locked_until < {} RETURNING id",
-                now + LEASE, rid, now,
+                now + LEASE,
+                rid,
+                now,
             )
             if taken:
                 return rid, None

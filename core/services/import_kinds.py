@@ -102,11 +102,24 @@ async def apply_customers(rows: Sequence[ImportRow], ctx: ImportContext) -> None
             continue
         internal = new_id("cus")
         refs[rec.id] = ctx.refs[("customer", rec.id)] = internal
-        fresh.append(Customer(id=internal, external_ref=rec.id, email=rec.email.lower() if rec.email else None,
-                              name=rec.name, phone=rec.phone, locale=rec.locale, created_at=rec.created_at or utcnow()))
+        fresh.append(
+            Customer(
+                id=internal,
+                external_ref=rec.id,
+                email=rec.email.lower() if rec.email else None,
+                name=rec.name,
+                phone=rec.phone,
+                locale=rec.locale,
+                created_at=rec.created_at or utcnow(),
+            )
+        )
     if fresh:
         emails = [c.email for c in fresh if c.email]
-        taken = {r["email"] for r in await Customer.select(Customer.email).where(Customer.email.is_in(emails))} if emails else set()
+        taken = (
+            {r["email"] for r in await Customer.select(Customer.email).where(Customer.email.is_in(emails))}
+            if emails
+            else set()
+        )
         dupes = {e for e in emails if emails.count(e) > 1} | taken
         for customer in fresh:
             if customer.email in dupes:
@@ -120,9 +133,21 @@ async def apply_products(rows: Sequence[ImportRow], ctx: ImportContext) -> None:
     records: dict[str, ProductRecord] = {r.record.sku: r.record for r in rows}
     await Product.insert(
         *[
-            Product(sku=p.sku, name=p.name, category=p.category, price_amount=p.price, currency=p.currency, weight_g=p.weight_g,
-                    length_mm=p.length_mm, width_mm=p.width_mm, height_mm=p.height_mm, preorder=p.preorder,
-                    backorder=p.backorder, created_at=now, updated_at=now)
+            Product(
+                sku=p.sku,
+                name=p.name,
+                category=p.category,
+                price_amount=p.price,
+                currency=p.currency,
+                weight_g=p.weight_g,
+                length_mm=p.length_mm,
+                width_mm=p.width_mm,
+                height_mm=p.height_mm,
+                preorder=p.preorder,
+                backorder=p.backorder,
+                created_at=now,
+                updated_at=now,
+            )
             for p in records.values()
         ]
     ).on_conflict(action="DO NOTHING")
@@ -133,9 +158,20 @@ async def apply_locations(rows: Sequence[ImportRow], ctx: ImportContext) -> None
     records: dict[str, LocationRecord] = {r.record.code: r.record for r in rows}
     await Location.insert(
         *[
-            Location(code=loc.code, name=loc.name, type=loc.type.value, city=loc.city, postcode=loc.postcode,
-                     country=loc.country, lat=loc.lat, lon=loc.lon, ships=loc.ships, pickup=loc.pickup,
-                     priority=loc.priority, created_at=now)
+            Location(
+                code=loc.code,
+                name=loc.name,
+                type=loc.type.value,
+                city=loc.city,
+                postcode=loc.postcode,
+                country=loc.country,
+                lat=loc.lat,
+                lon=loc.lon,
+                ships=loc.ships,
+                pickup=loc.pickup,
+                priority=loc.priority,
+                created_at=now,
+            )
             for loc in records.values()
         ]
     ).on_conflict(action="DO NOTHING")
@@ -145,22 +181,32 @@ async def apply_orders(rows: Sequence[ImportRow], ctx: ImportContext) -> None:
     customers = await external_to_internal(Customer, ctx, "customer", {r.record.customer_id for r in rows})
     existing = await external_to_internal(Order, ctx, "order", {r.record.id for r in rows})
     skus = {ln.sku for r in rows for ln in r.record.lines}
-    known_skus = {p["sku"] for p in await Product.select(Product.sku).where(Product.sku.is_in(sorted(skus)))} if skus else set()
+    known_skus = (
+        {p["sku"] for p in await Product.select(Product.sku).where(Product.sku.is_in(sorted(skus)))} if skus else set()
+    )
     channels = {c["code"] for c in await SalesChannel.select(SalesChannel.code)}
     now = utcnow()
-    orders, lines, new_channels = [], [], set()
+    orders: list[Order] = []
+    lines: list[OrderLine] = []
+    new_channels: set[str] = set()
     for row in rows:
         rec: OrderRecord = row.record
         if rec.id in existing:
             continue  # imported before: re-running a file changes nothing
         if rec.customer_id not in customers:
-            raise ImportLineError(row.line_no, f"order {rec.id} refers to customer {rec.customer_id}, which is neither earlier in the file nor in the database")
+            raise ImportLineError(
+                row.line_no,
+                f"order {rec.id} refers to customer {rec.customer_id}, "
+                "which is neither earlier in the file nor in the database",
+            )
         seen: set[str] = set()
         for ln in rec.lines:
             if ln.sku not in known_skus:
                 raise ImportLineError(row.line_no, f"order {rec.id} has a line for unknown product {ln.sku}")
             if ln.sku in seen:
-                raise ImportLineError(row.line_no, f"order {rec.id} has two lines for {ln.sku}; an order has at most one line per SKU")
+                raise ImportLineError(
+                    row.line_no, f"order {rec.id} has two lines for {ln.sku}; an order has at most one line per SKU"
+                )
             seen.add(ln.sku)
         if rec.channel not in channels:
             new_channels.add(rec.channel)
@@ -170,10 +216,24 @@ async def apply_orders(rows: Sequence[ImportRow], ctx: ImportContext) -> None:
         total = sum(ln.qty * ln.unit_price for ln in rec.lines)
         # History is taken as completed; shipment and return records refine what happened.
         status = OrderStatus.CANCELLED if rec.cancelled_at else OrderStatus.DELIVERED
-        orders.append(Order(id=order_id, external_ref=rec.id, channel=rec.channel, customer_id=customers[rec.customer_id],
-                            status=status.value, currency=rec.currency, merchandise_total=total, shipping_total=0,
-                            grand_total=total, placed_at=rec.placed_at, promised_ship_by=rec.promised_ship_by,
-                            promised_delivery_by=rec.promised_delivery_by, cancelled_at=rec.cancelled_at, updated_at=now))
+        orders.append(
+            Order(
+                id=order_id,
+                external_ref=rec.id,
+                channel=rec.channel,
+                customer_id=customers[rec.customer_id],
+                status=status.value,
+                currency=rec.currency,
+                merchandise_total=total,
+                shipping_total=0,
+                grand_total=total,
+                placed_at=rec.placed_at,
+                promised_ship_by=rec.promised_ship_by,
+                promised_delivery_by=rec.promised_delivery_by,
+                cancelled_at=rec.cancelled_at,
+                updated_at=now,
+            )
+        )
         lines.extend(
             OrderLine(id=f"{order_id}|{ln.sku}", order_id=order_id, sku=ln.sku, qty=ln.qty, unit_price=ln.unit_price)
             for ln in rec.lines

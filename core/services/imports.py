@@ -136,7 +136,9 @@ async def run_import(
     return report
 
 
-async def _apply(runtime: Runtime, batch: list[tuple[str, ImportRow]], kinds: dict[str, ImportKind], ctx: ImportContext) -> None:
+async def _apply(
+    runtime: Runtime, batch: list[tuple[str, ImportRow]], kinds: dict[str, ImportKind], ctx: ImportContext
+) -> None:
     """Apply one batch in one transaction, kind by kind in file order (later records may refer
     to earlier ones). The reference cache is restored if the batch rolls back."""
     saved_refs = dict(ctx.refs)
@@ -156,4 +158,6 @@ async def _apply(runtime: Runtime, batch: list[tuple[str, ImportRow]], kinds: di
     except Exception as exc:
         ctx.refs = saved_refs
         line = batch[0][1].line_no if batch else 0
-        raise ImportLineError(line, f"the batch starting here could not be written: {type(exc).__name__}: {exc}") from exc
+        raise ImportLineError(
+            line, f"the batch starting here could not be written: {type(exc).__name__}: {exc}"
+        ) from exc

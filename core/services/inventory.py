@@ -22,7 +22,10 @@ def level_id(location: str, sku: str) -> str:
 
 def level_out(row: dict[str, Any]) -> LevelOut:
     return LevelOut(
-        location=row["location"], sku=row["sku"], on_hand=row["on_hand"], reserved=row["reserved"],
+        location=row["location"],
+        sku=row["sku"],
+        on_hand=row["on_hand"],
+        reserved=row["reserved"],
         available=row["on_hand"] - row["reserved"],
     )
 
@@ -42,17 +45,34 @@ async def _locked_level(db: Database, location: str, sku: str) -> dict[str, Any]
     return rows[0] if rows else None
 
 
-async def movement(location: str, sku: str, *, on_hand_delta: int = 0, reserved_delta: int = 0, reason: str,
-                   order_id: str | None = None, actor: str | None = None) -> None:
+async def movement(
+    location: str,
+    sku: str,
+    *,
+    on_hand_delta: int = 0,
+    reserved_delta: int = 0,
+    reason: str,
+    order_id: str | None = None,
+    actor: str | None = None,
+) -> None:
     await InventoryMovement.insert(
         InventoryMovement(
-            id=new_id("mov"), location=location, sku=sku, on_hand_delta=on_hand_delta, reserved_delta=reserved_delta,
-            reason=reason, order_id=order_id, actor=actor, at=utcnow(),
+            id=new_id("mov"),
+            location=location,
+            sku=sku,
+            on_hand_delta=on_hand_delta,
+            reserved_delta=reserved_delta,
+            reason=reason,
+            order_id=order_id,
+            actor=actor,
+            at=utcnow(),
         )
     )
 
 
-async def set_on_hand(db: Database, location: str, sku: str, on_hand: int, *, actor: str, reason: str = "set") -> LevelOut:
+async def set_on_hand(
+    db: Database, location: str, sku: str, on_hand: int, *, actor: str, reason: str = "set"
+) -> LevelOut:
     """Set the units on hand (a receipt, a correction). Refused below what orders reserved."""
     await _check_refs(location, sku)
     now = utcnow()
@@ -61,12 +81,20 @@ async def set_on_hand(db: Database, location: str, sku: str, on_hand: int, *, ac
         inserted = await db.fetch(
             "INSERT INTO inventory_levels (id, location, sku, on_hand, reserved, updated_at) "
             "VALUES ({}, {}, {}, {}, 0, {}) ON CONFLICT (id) DO NOTHING RETURNING id",
-            level_id(location, sku), location, sku, on_hand, now,
+            level_id(location, sku),
+            location,
+            sku,
+            on_hand,
+            now,
         )
         if inserted:
             await movement(location, sku, on_hand_delta=on_hand, reason=reason, actor=actor)
-            await events.record("inventory.adjusted", subject_type="inventory", subject_id=level_id(location, sku),
-                                payload={"location": location, "sku": sku, "on_hand": on_hand, "delta": on_hand})
+            await events.record(
+                "inventory.adjusted",
+                subject_type="inventory",
+                subject_id=level_id(location, sku),
+                payload={"location": location, "sku": sku, "on_hand": on_hand, "delta": on_hand},
+            )
             return LevelOut(location=location, sku=sku, on_hand=on_hand, reserved=0, available=on_hand)
         row = await _locked_level(db, location, sku)
         assert row is not None
@@ -82,9 +110,15 @@ async def set_on_hand(db: Database, location: str, sku: str, on_hand: int, *, ac
     )
     if delta:
         await movement(location, sku, on_hand_delta=delta, reason=reason, actor=actor)
-        await events.record("inventory.adjusted", subject_type="inventory", subject_id=row["id"],
-                            payload={"location": location, "sku": sku, "on_hand": on_hand, "delta": delta})
-    return LevelOut(location=location, sku=sku, on_hand=on_hand, reserved=row["reserved"], available=on_hand - row["reserved"])
+        await events.record(
+            "inventory.adjusted",
+            subject_type="inventory",
+            subject_id=row["id"],
+            payload={"location": location, "sku": sku, "on_hand": on_hand, "delta": delta},
+        )
+    return LevelOut(
+        location=location, sku=sku, on_hand=on_hand, reserved=row["reserved"], available=on_hand - row["reserved"]
+    )
 
 
 async def levels(sku: str | None = None, location: str | None = None) -> list[LevelOut]:
@@ -107,15 +141,35 @@ async def record_count(db: Database, data: CycleCountIn, *, actor: str) -> Cycle
     now = utcnow()
     count_id = new_id("cnt")
     await InventoryCount.insert(
-        InventoryCount(id=count_id, location=data.location, sku=data.sku, system_qty=system_qty,
-                       counted_qty=data.counted_qty, counted_at=now, counted_by=data.counted_by or actor)
+        InventoryCount(
+            id=count_id,
+            location=data.location,
+            sku=data.sku,
+            system_qty=system_qty,
+            counted_qty=data.counted_qty,
+            counted_at=now,
+            counted_by=data.counted_by or actor,
+        )
     )
     shortfall = max(0, reserved - data.counted_qty)
-    level = await set_on_hand(db, data.location, data.sku, max(data.counted_qty, reserved), actor=actor, reason="cycle_count")
+    level = await set_on_hand(
+        db, data.location, data.sku, max(data.counted_qty, reserved), actor=actor, reason="cycle_count"
+    )
     if shortfall:
-        await events.record("inventory.shortfall", subject_type="inventory", subject_id=level_id(data.location, data.sku),
-                            payload={"location": data.location, "sku": data.sku, "shortfall": shortfall, "count_id": count_id})
+        await events.record(
+            "inventory.shortfall",
+            subject_type="inventory",
+            subject_id=level_id(data.location, data.sku),
+            payload={"location": data.location, "sku": data.sku, "shortfall": shortfall, "count_id": count_id},
+        )
     return CycleCountOut(
-        id=count_id, location=data.location, sku=data.sku, system_qty=system_qty, counted_qty=data.counted_qty,
-        counted_at=now, accurate=system_qty == data.counted_qty, level=level, shortfall=shortfall,
+        id=count_id,
+        location=data.location,
+        sku=data.sku,
+        system_qty=system_qty,
+        counted_qty=data.counted_qty,
+        counted_at=now,
+        accurate=system_qty == data.counted_qty,
+        level=level,
+        shortfall=shortfall,
     )

@@ -87,21 +87,29 @@ class KPIEngine:
         kpi: KPIDefinition = registered.value
         return kpi
 
-    async def _facts_for(self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str]) -> tuple[list[Fact], bool]:
+    async def _facts_for(
+        self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str]
+    ) -> tuple[list[Fact], bool]:
         key = kpi.facts.id
         if key not in self._facts:
             self._facts[key] = await kpi.facts.load(FactQuery(start=start, end=end))
         applicable = {k: v for k, v in filters.items() if k in kpi.facts.filters}
         return _apply_filters(self._facts[key], applicable), len(applicable) < len(filters)
 
-    async def value(self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str]) -> dict[str, Any]:
+    async def value(
+        self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str]
+    ) -> dict[str, Any]:
         facts, not_applicable = await self._facts_for(kpi, start, end, filters)
         return _out(kpi, kpi.reduce(facts), {"filter_not_applicable": True} if not_applicable else None)
 
     async def all(self, start: datetime, end: datetime, filters: dict[str, str]) -> dict[str, Any]:
-        return {kpi_id: await self.value(self.definition(kpi_id), start, end, filters) for kpi_id in sorted(self.host.kpis)}
+        return {
+            kpi_id: await self.value(self.definition(kpi_id), start, end, filters) for kpi_id in sorted(self.host.kpis)
+        }
 
-    async def grouped(self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str], dimension: str) -> list[dict[str, Any]]:
+    async def grouped(
+        self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str], dimension: str
+    ) -> list[dict[str, Any]]:
         if dimension not in kpi.dimensions:
             choices = ", ".join(kpi.dimensions) or "none"
             raise InvalidInput(f"{kpi.id} cannot be grouped by {dimension}; dimensions: {choices}")
@@ -114,7 +122,9 @@ class KPIEngine:
             for key, group in sorted(groups.items(), key=lambda kv: (kv[0] is None, str(kv[0])))
         ]
 
-    async def series(self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str], granularity: str) -> list[dict[str, Any]]:
+    async def series(
+        self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str], granularity: str
+    ) -> list[dict[str, Any]]:
         if granularity not in GRANULARITIES:
             raise InvalidInput(f"granularity must be one of {', '.join(GRANULARITIES)}")
         facts, _ = await self._facts_for(kpi, start, end, filters)

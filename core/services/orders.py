@@ -57,7 +57,9 @@ async def _validate(cmd: PlaceOrder, host: PluginHost) -> tuple[dict[str, dict[s
     seen: set[str] = set()
     for i, sku in enumerate(skus):
         if sku in seen:
-            errors.append({"field": f"lines[{i}].sku", "message": f"{sku} appears twice; put the total qty on one line"})
+            errors.append(
+                {"field": f"lines[{i}].sku", "message": f"{sku} appears twice; put the total qty on one line"}
+            )
         seen.add(sku)
     products = {p["sku"]: p for p in await Product.select().where(Product.sku.is_in(list(seen)))}
     for i, sku in enumerate(skus):
@@ -68,23 +70,41 @@ async def _validate(cmd: PlaceOrder, host: PluginHost) -> tuple[dict[str, dict[s
     if cmd.delivery.method == DeliveryMethod.PICKUP:
         code = cmd.delivery.pickup_location
         if not code:
-            errors.append({"field": "delivery.pickup_location", "message": "a pickup order needs the store to collect from"})
+            errors.append(
+                {"field": "delivery.pickup_location", "message": "a pickup order needs the store to collect from"}
+            )
         elif not await Location.exists().where((Location.code == code) & (Location.pickup == True)):  # noqa: E712
-            errors.append({"field": "delivery.pickup_location", "message": f"{code} is not a location that offers pickup"})
+            errors.append(
+                {"field": "delivery.pickup_location", "message": f"{code} is not a location that offers pickup"}
+            )
     elif cmd.shipping_address is None:
         errors.append({"field": "shipping_address", "message": "a courier delivery needs a shipping address"})
     if cmd.payment is not None and cmd.payment.provider not in host.payment_processors:
         known = ", ".join(sorted(host.payment_processors)) or "none installed"
-        errors.append({"field": "payment.provider", "message": f"unknown payment provider {cmd.payment.provider} (installed: {known})"})
+        errors.append(
+            {
+                "field": "payment.provider",
+                "message": f"unknown payment provider {cmd.payment.provider} (installed: {known})",
+            }
+        )
     currencies = {p["currency"] for p in products.values()}
     if len(currencies) > 1:
-        errors.append({"field": "lines", "message": f"products are priced in several currencies ({', '.join(sorted(currencies))})"})
+        errors.append(
+            {
+                "field": "lines",
+                "message": f"products are priced in several currencies ({', '.join(sorted(currencies))})",
+            }
+        )
     if errors:
-        raise InvalidInput("the order cannot be accepted as sent: " + "; ".join(e["message"] for e in errors), errors=errors)
+        raise InvalidInput(
+            "the order cannot be accepted as sent: " + "; ".join(e["message"] for e in errors), errors=errors
+        )
     return products, currencies.pop()
 
 
-async def _reserve(db: Database, cmd: PlaceOrder, products: dict[str, dict[str, Any]], order_id: str) -> tuple[list[tuple[str, str, int]], dict[str, int]]:
+async def _reserve(
+    db: Database, cmd: PlaceOrder, products: dict[str, dict[str, Any]], order_id: str
+) -> tuple[list[tuple[str, str, int]], dict[str, int]]:
     """Take stock for every line; returns the takes (level id, location, qty per sku) and deferred units."""
     skus = sorted(products)
     levels = await db.fetch(
@@ -104,7 +124,12 @@ async def _reserve(db: Database, cmd: PlaceOrder, products: dict[str, dict[str, 
     for line in cmd.lines:
         candidates = sorted(
             by_sku[line.sku],
-            key=lambda lv: (lv["location"] != pickup_at, lv["priority"], -(lv["on_hand"] - lv["reserved"]), lv["location"]),
+            key=lambda lv: (
+                lv["location"] != pickup_at,
+                lv["priority"],
+                -(lv["on_hand"] - lv["reserved"]),
+                lv["location"],
+            ),
         )
         need = line.qty
         for level in candidates:
@@ -126,7 +151,7 @@ async def _reserve(db: Database, cmd: PlaceOrder, products: dict[str, dict[str, 
         detail = "; ".join(f"{s['sku']}: {s['requested']} requested, {s['available']} available" for s in short)
         raise InsufficientStock(f"not enough stock, nothing was reserved ({detail})", errors=short)
     now = utcnow()
-    for level_id, location, qty in takes:
+    for level_id, _, qty in takes:
         await db.fetch(
             "UPDATE inventory_levels SET reserved = reserved + {}, updated_at = {} WHERE id = {}", qty, now, level_id
         )
@@ -151,7 +176,9 @@ async def place_order(db: Database, host: PluginHost, settings: Settings, cmd: P
     for level_id, location, qty in takes:
         sku = level_id.split("|", 1)[1]
         reserved_by_sku[sku] += qty
-        reservation_rows.append(Reservation(id=f"{order_id}|{sku}|{location}", order_id=order_id, sku=sku, location=location, qty=qty))
+        reservation_rows.append(
+            Reservation(id=f"{order_id}|{sku}|{location}", order_id=order_id, sku=sku, location=location, qty=qty)
+        )
     await Order.insert(
         Order(
             id=order_id,
@@ -190,14 +217,27 @@ async def place_order(db: Database, host: PluginHost, settings: Settings, cmd: P
     if reservation_rows:
         await Reservation.insert(*reservation_rows)
     for level_id, location, qty in takes:
-        await movement(location, level_id.split("|", 1)[1], reserved_delta=qty, reason="order_reserved", order_id=order_id)
+        await movement(
+            location, level_id.split("|", 1)[1], reserved_delta=qty, reason="order_reserved", order_id=order_id
+        )
     await events.record(
-        "order.placed", order_id=order_id, customer_id=customer_id, subject_type="order", subject_id=order_id,
-        payload={"channel": cmd.channel, "total": merchandise, "currency": currency, "status": status.value,
-                 "deferred": deferred},
+        "order.placed",
+        order_id=order_id,
+        customer_id=customer_id,
+        subject_type="order",
+        subject_id=order_id,
+        payload={
+            "channel": cmd.channel,
+            "total": merchandise,
+            "currency": currency,
+            "status": status.value,
+            "deferred": deferred,
+        },
     )
     if status == OrderStatus.CONFIRMED:
-        await events.record("order.confirmed", order_id=order_id, customer_id=customer_id, subject_type="order", subject_id=order_id)
+        await events.record(
+            "order.confirmed", order_id=order_id, customer_id=customer_id, subject_type="order", subject_id=order_id
+        )
     return await get_order(order_id)
 
 
@@ -225,10 +265,16 @@ def order_out(order: dict[str, Any], lines: list[dict[str, Any]], reservations: 
         currency=currency,
         lines=[
             OrderLineOut(
-                sku=ln["sku"], qty=ln["qty"], unit_price=Money(ln["unit_price"], currency),
-                line_total=Money(ln["unit_price"] * ln["qty"], currency), qty_reserved=ln["qty_reserved"],
-                qty_deferred=ln["qty_deferred"], qty_allocated=ln["qty_allocated"], qty_shipped=ln["qty_shipped"],
-                qty_delivered=ln["qty_delivered"], qty_returned=ln["qty_returned"],
+                sku=ln["sku"],
+                qty=ln["qty"],
+                unit_price=Money(ln["unit_price"], currency),
+                line_total=Money(ln["unit_price"] * ln["qty"], currency),
+                qty_reserved=ln["qty_reserved"],
+                qty_deferred=ln["qty_deferred"],
+                qty_allocated=ln["qty_allocated"],
+                qty_shipped=ln["qty_shipped"],
+                qty_delivered=ln["qty_delivered"],
+                qty_returned=ln["qty_returned"],
             )
             for ln in lines
         ],
@@ -250,7 +296,9 @@ def order_out(order: dict[str, Any], lines: list[dict[str, Any]], reservations: 
     )
 
 
-async def list_orders(*, limit: int, cursor: str | None, status: str | None, channel: str | None, customer: str | None) -> Page[OrderOut]:
+async def list_orders(
+    *, limit: int, cursor: str | None, status: str | None, channel: str | None, customer: str | None
+) -> Page[OrderOut]:
     if status is not None and status not in {s.value for s in OrderStatus}:
         raise InvalidInput(f"unknown status {status}; one of {', '.join(s.value for s in OrderStatus)}")
     query = Order.select().order_by(Order.id, ascending=False).limit(check_limit(limit) + 1)
@@ -283,7 +331,9 @@ async def release_reservations(db: Database, order_id: str, reason: str) -> int:
     for r in sorted(held, key=lambda r: (r["sku"], r["location"])):  # lock order matches intake
         await db.fetch(
             "UPDATE inventory_levels SET reserved = reserved - {}, updated_at = {} WHERE id = {}",
-            r["qty"], now, f"{r['location']}|{r['sku']}",
+            r["qty"],
+            now,
+            f"{r['location']}|{r['sku']}",
         )
         await movement(r["location"], r["sku"], reserved_delta=-r["qty"], reason=reason, order_id=order_id)
     await Reservation.delete().where(Reservation.order_id == order_id)
@@ -300,10 +350,19 @@ async def cancel_order(db: Database, order_id: str, reason: str | None, actor: s
     released = await release_reservations(db, order_id, "order_cancelled")
     now = utcnow()
     await Order.update(
-        {Order.status: OrderStatus.CANCELLED.value, Order.cancelled_at: now, Order.cancel_reason: reason, Order.updated_at: now}
+        {
+            Order.status: OrderStatus.CANCELLED.value,
+            Order.cancelled_at: now,
+            Order.cancel_reason: reason,
+            Order.updated_at: now,
+        }
     ).where(Order.id == order_id)
     await events.record(
-        "order.cancelled", order_id=order_id, customer_id=order["customer_id"], subject_type="order", subject_id=order_id,
+        "order.cancelled",
+        order_id=order_id,
+        customer_id=order["customer_id"],
+        subject_type="order",
+        subject_id=order_id,
         payload={"reason": reason, "released_units": released, "by": actor},
     )
     return await get_order(order_id)

@@ -65,7 +65,9 @@ def register_kpis(register: Callable[[KPIDefinition], None]) -> None:
             id="average_order_value",
             name="Average order value",
             unit="minor_units",
-            formula="Mean merchandise value (Σ qty × unit_price, minor units) of non-cancelled orders whose placed_at ∈ P.",
+            formula=(
+                "Mean merchandise value (Σ qty × unit_price, minor units) of non-cancelled orders whose placed_at ∈ P."
+            ),
             facts=ORDER_FACTS,
             reduce=mean("value"),
             dimensions=("channel", "segment"),

@@ -1,0 +1,128 @@
+"""Fixtures: one runtime and app per session on SQLite + embedded Redis by default, or on a
+fresh PostgreSQL database + Redis when EMPORIO_DATABASE_URL / EMPORIO_REDIS_URL are set."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from api.app import create_app
+from core.db.tables import ALL_TABLES, SchemaMigration
+from core.runtime import Runtime
+from core.services import apikeys
+from core.services.catalogue import ensure_channels
+
+ROLES = ("admin", "ops", "agent", "storefront")
+
+
+def _with_db(url: str, name: str) -> str:
+    parts = urlparse(url)
+    return urlunparse(parts._replace(path="/" + name))
+
+
+async def _pg_admin(url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def test_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Point the engine at throwaway storage: a temp data dir, and on PostgreSQL a new database."""
+    saved = dict(os.environ)
+    os.environ["EMPORIO_DATA_DIR"] = str(tmp_path_factory.mktemp("emporio-data"))
+    base = os.environ.get("EMPORIO_DATABASE_URL", "")
+    created = None
+    if base.startswith(("postgres://", "postgresql://")):
+        created = f"emporio_test_{uuid.uuid4().hex[:10]}"
+        asyncio.run(_pg_admin(base, f'CREATE DATABASE "{created}"'))
+        os.environ["EMPORIO_DATABASE_URL"] = _with_db(base, created)
+    try:
+        yield dict(os.environ)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        if created:
+            asyncio.run(_pg_admin(base, f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+async def runtime(test_env: dict[str, str]) -> AsyncIterator[Runtime]:
+    yield Runtime()
+
+
+@pytest.fixture(scope="session")
+async def app_client(runtime: Runtime) -> AsyncIterator[AsyncTestClient[Any]]:
+    app = create_app(runtime)
+    async with AsyncTestClient(app=app, timeout=60) as client:
+        yield client
+
+
+class Api:
+    """The test client plus one API key per scope: `await api.post(path, json=…, as_="ops")`."""
+
+    def __init__(self, client: AsyncTestClient[Any], keys: dict[str, str]) -> None:
+        self.client = client
+        self.keys = keys
+
+    def headers(self, as_: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = dict(extra or {})
+        if as_ is not None:
+            headers["Authorization"] = f"Bearer {self.keys[as_]}"
+        return headers
+
+    async def get(self, path: str, *, as_: str | None = "admin", **kw: Any) -> Any:
+        return await self.client.get(path, headers=self.headers(as_, kw.pop("headers", None)), **kw)
+
+    async def post(self, path: str, *, as_: str | None = "admin", **kw: Any) -> Any:
+        return await self.client.post(path, headers=self.headers(as_, kw.pop("headers", None)), **kw)
+
+    async def put(self, path: str, *, as_: str | None = "admin", **kw: Any) -> Any:
+        return await self.client.put(path, headers=self.headers(as_, kw.pop("headers", None)), **kw)
+
+
+async def reset_database(runtime: Runtime) -> None:
+    tables = [t._meta.tablename for t in ALL_TABLES if t is not SchemaMigration]
+    async with runtime.db.write():
+        if runtime.db.is_postgres:
+            await runtime.db.fetch("TRUNCATE " + ", ".join(tables))
+        else:
+            for table in tables:
+                await runtime.db.fetch(f"DELETE FROM {table}")
+        await ensure_channels({code: r.value.name for code, r in runtime.host.channels.items()})
+
+
+@pytest.fixture
+async def api(app_client: AsyncTestClient[Any], runtime: Runtime) -> Api:
+    """A clean database and fresh keys for every test."""
+    await reset_database(runtime)
+    keys = {}
+    async with runtime.db.write():
+        for role in ROLES:
+            keys[role] = (await apikeys.create_key(f"test-{role}", [role])).key
+    return Api(app_client, keys)
+
+
+@pytest.fixture
+async def worker(runtime: Runtime, api: Api) -> AsyncIterator[Runtime]:
+    """Run the background worker beside the API for one test."""
+    from core.jobs.worker import run_worker
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(runtime, stop))
+    try:
+        yield runtime
+    finally:
+        stop.set()
+        await task

@@ -1,0 +1,25 @@
+"""Fixtures for the API simulators' own tests (their logic lives in core.testing.simulators)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from core.testing.simulators.acs import ACSSimulator
+from core.testing.simulators.stripe import RunningStripeSimulator, run_stripe_simulator
+
+
+@pytest.fixture
+def acs_simulator() -> Iterator[ACSSimulator]:
+    """A fresh ACS simulator served on a free localhost port."""
+    simulator = ACSSimulator()
+    with simulator.running():
+        yield simulator
+
+
+@pytest.fixture
+def stripe_simulator() -> Iterator[RunningStripeSimulator]:
+    """A fresh Stripe simulator on a free localhost port: `.base_url` and `.simulator`."""
+    with run_stripe_simulator() as running:
+        yield running
