@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import ApiKeyAuthentication
@@ -24,6 +26,7 @@ from core.plugins import PluginError
 from core.runtime import Runtime
 from core.services.catalogue import ensure_channels
 
+STATIC = "/schema/static"
 API_DESCRIPTION = """Emporio: everything an e-shop does after "add to cart".
 
 Authenticate with `Authorization: Bearer <api key>`. Errors are `application/problem+json`.
@@ -60,6 +63,14 @@ def create_app(runtime: Runtime | None = None, *, start_queue: bool = True, with
                 await worker
             await runtime.stop()
 
+    handlers.append(
+        create_static_files_router(
+            path=STATIC,
+            directories=[Path(__file__).parent / "static" / "swagger-ui"],
+            opt={"exclude_from_auth": True},
+            include_in_schema=False,
+        )
+    )
     return Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
@@ -75,7 +86,16 @@ def create_app(runtime: Runtime | None = None, *, start_queue: bool = True, with
             version=__version__,
             description=API_DESCRIPTION,
             path="/schema",
-            render_plugins=[RedocRenderPlugin(), JsonRenderPlugin()],
+            # Served from the engine itself (vendored swagger-ui-dist) so the docs work offline.
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path=["/", "/swagger"],
+                    js_url=f"{STATIC}/swagger-ui-bundle.js",
+                    css_url=f"{STATIC}/swagger-ui.css",
+                    standalone_preset_js_url=f"{STATIC}/swagger-ui-standalone-preset.js",
+                ),
+                JsonRenderPlugin(),
+            ],
             components=Components(
                 security_schemes={
                     "apiKey": SecurityScheme(type="http", scheme="bearer", description="An Emporio API key")
