@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import stripe
+from stripe.params import PaymentIntentCaptureParams
 
 from core.testing.simulators.stripe import (
     RunningStripeSimulator,
@@ -24,7 +25,10 @@ from core.testing.simulators.stripe_wire import decode_form
 pytestmark = pytest.mark.timeout(20)
 
 API_KEY = "sk_test_emporio"
-CARD_ONLY = {"payment_method_types": ["card"]}
+# stripe-python 16 names it `allowed_payment_method_types`; older API versions
+# `payment_method_types` (see test_headers_and_expand_over_raw_http). Either turns off automatic
+# payment methods, so a server-side confirm needs no return_url.
+CARD_ONLY = {"allowed_payment_method_types": ["card"]}
 
 
 def client(base_url: str, *, retries: int = 0, timeout: float = 5.0) -> stripe.StripeClient:
@@ -110,7 +114,8 @@ def test_manual_capture_partial_capture_and_partial_refund(
     assert pi.payment_method is not None and str(pi.payment_method).startswith("pm_")
     charge = pi.latest_charge
     assert isinstance(charge, stripe.Charge) and charge.id.startswith("ch_")
-    card = charge.payment_method_details and charge.payment_method_details.card
+    assert charge.payment_method_details is not None
+    card = charge.payment_method_details.card
     assert card is not None
     assert (card.brand, card.funding, card.last4, card.country) == ("visa", "credit", "4242", "US")
     assert charge.outcome is not None and charge.outcome.type == "authorized"
@@ -176,7 +181,7 @@ def test_declined_cards_raise_card_error(
     assert error.code == code
     assert error.error is not None and error.error.decline_code == decline_code
     body = error.json_body
-    assert body is not None
+    assert isinstance(body, dict)
     failed = body["error"]["payment_intent"]
     assert failed["status"] == "requires_payment_method" and failed["payment_method"] is None
     assert failed["last_payment_error"]["decline_code"] == decline_code
@@ -197,7 +202,7 @@ def test_insufficient_funds_message_and_raw_card_numbers(
                 "currency": "eur",
                 "confirm": True,
                 "payment_method_data": raw_card,  # type: ignore[typeddict-item]
-                **CARD_ONLY,  # type: ignore[typeddict-item]
+                "allowed_payment_method_types": ["card"],
             }
         )
     assert caught.value.error is not None
@@ -218,7 +223,9 @@ def test_insufficient_funds_message_and_raw_card_numbers(
 
 def test_automatic_capture_succeeds_at_once(stripe_simulator: RunningStripeSimulator) -> None:
     sc = client(stripe_simulator.base_url)
-    pi = sc.v1.payment_intents.create(params={"amount": 2500, "currency": "eur", "payment_method_types": ["card"]})
+    pi = sc.v1.payment_intents.create(
+        params={"amount": 2500, "currency": "eur", "allowed_payment_method_types": ["card"]}
+    )
     assert pi.status == "requires_payment_method"
     updated = sc.v1.payment_intents.update(pi.id, params={"amount": 3000, "metadata": {"order_id": "o9"}})
     assert (updated.amount, updated.metadata["order_id"]) == (3000, "o9")
@@ -240,8 +247,8 @@ def test_state_machine_errors(stripe_simulator: RunningStripeSimulator) -> None:
     with pytest.raises(stripe.InvalidRequestError) as twice:
         sc.v1.payment_intents.capture(pi.id)
     assert twice.value.code == "payment_intent_unexpected_state"
-    assert twice.value.json_body is not None
-    assert twice.value.json_body["error"]["payment_intent"]["status"] == "succeeded"
+    body = twice.value.json_body
+    assert isinstance(body, dict) and body["error"]["payment_intent"]["status"] == "succeeded"
     with pytest.raises(stripe.InvalidRequestError, match="status of succeeded"):
         sc.v1.payment_intents.cancel(pi.id)
     with pytest.raises(stripe.InvalidRequestError, match="already succeeded"):
@@ -321,7 +328,7 @@ def test_three_d_secure_requires_action_until_authenticated(
 def test_idempotent_replay_returns_the_same_object(stripe_simulator: RunningStripeSimulator) -> None:
     sc = client(stripe_simulator.base_url)
     first = authorise(sc)
-    params = {"amount_to_capture": 700}
+    params: PaymentIntentCaptureParams = {"amount_to_capture": 700}
     captured = sc.v1.payment_intents.capture(first.id, params=params, options={"idempotency_key": "capture-o1"})
     again = sc.v1.payment_intents.capture(first.id, params=params, options={"idempotency_key": "capture-o1"})
     assert again.to_dict() == captured.to_dict()
@@ -329,7 +336,7 @@ def test_idempotent_replay_returns_the_same_object(stripe_simulator: RunningStri
     assert "Idempotent-Replayed" not in captured.last_response.headers
     assert again.last_response.headers["Idempotent-Replayed"] == "true"
     assert again.last_response.headers["Original-Request"] == captured.last_response.request_id
-    assert again.last_response.request_id.startswith("req_")
+    assert (again.last_response.request_id or "").startswith("req_")
     [report] = stripe_simulator.simulator.payment_intents
     assert len(report["captures"]) == 1
 
@@ -375,7 +382,7 @@ def test_concurrent_request_with_the_same_key_gets_409(
 ) -> None:
     sim, base = stripe_simulator.simulator, stripe_simulator.base_url
     pi = authorise(client(base))
-    sim.inject_faults("slow", 1, path_contains="/capture", delay_seconds=0.5)
+    sim.inject_faults("slow", 1, path_contains="/capture", delay_seconds=1.0)
     headers = {"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": "cap-race"}
     url = f"{base}/v1/payment_intents/{pi.id}/capture"
 
@@ -429,8 +436,8 @@ def test_response_lost_after_commit_is_replayed_on_retry(
     stripe_simulator: RunningStripeSimulator,
 ) -> None:
     sim = stripe_simulator.simulator
+    pi = authorise(client(stripe_simulator.base_url))
     sc = client(stripe_simulator.base_url, retries=1, timeout=0.5)
-    pi = authorise(sc)
     sim.inject_faults("timeout_after_commit", 1, path_contains="/capture", delay_seconds=5)
     captured = sc.v1.payment_intents.capture(pi.id)
     assert captured.status == "succeeded"
@@ -465,7 +472,7 @@ def test_malformed_429_and_503_faults(stripe_simulator: RunningStripeSimulator) 
     with pytest.raises(stripe.APIError) as caught:
         sc.v1.payment_intents.list()
     assert caught.value.http_status == 503
-    assert sc.v1.payment_intents.list().object == "list"
+    assert sc.v1.payment_intents.list().data == []
     with pytest.raises(ValueError, match="unknown fault kind"):
         sim.inject_faults("gremlins", 1)
 
@@ -644,3 +651,17 @@ def test_headers_and_expand_over_raw_http(stripe_simulator: RunningStripeSimulat
     unknown = httpx.get(f"{base}/v1/nothing_here")
     assert unknown.status_code == 404
     assert unknown.json()["error"]["message"].startswith("Unrecognized request URL (GET: ")
+
+
+def test_server_stops_promptly_with_a_parked_request() -> None:
+    sim = StripeSimulator(timeout_fault_seconds=60)
+    with ThreadPoolExecutor(1) as pool:
+        with run_stripe_simulator(sim) as running:
+            sim.inject_faults("timeout", 1)
+            parked = pool.submit(httpx.get, f"{running.base_url}/v1/payment_intents", timeout=30)
+            deadline = time.monotonic() + 5
+            while not sim.requests and time.monotonic() < deadline:
+                time.sleep(0.01)
+            started = time.monotonic()
+        assert time.monotonic() - started < 5
+        assert parked.result(timeout=5).status_code == 504
