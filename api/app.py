@@ -14,8 +14,8 @@ from litestar.config.app import AppConfig
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
-from litestar.static_files import create_static_files_router
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
 
 from api.auth import ApiKeyAuthentication
 from api.middleware import idempotency_middleware, request_id_middleware

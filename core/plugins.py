@@ -37,9 +37,14 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "api.routes.orders",
     "api.routes.kpis",
     "api.routes.imports",
+    "api.routes.payments",
     "core.services.orders_kpis",
     "core.services.import_kinds",
     "core.jobs.builtin",
+    "core.services.payments_plugin",
+    "core.services.payments_kpis",
+    "plugins.psp_cod.processor",
+    "plugins.psp_stripe.plugin",
 )
 
 T = TypeVar("T")
@@ -198,10 +203,12 @@ class PluginHost:
                 log.info("hook.call", hook=hook_name, plugin=plugin_name, ms=(time.perf_counter() - started) * 1e3)
         return found
 
-    async def notify(self, event: DomainEvent) -> None:
-        """Call every `on_event` implementation in order, awaiting coroutines (pluggy is sync)."""
+    async def notify(self, event: DomainEvent, runtime: Any) -> None:
+        """Call every `on_event` implementation in order, awaiting coroutines (pluggy is sync).
+        Each implementation gets only the arguments it declares, as pluggy would pass them."""
+        offered = {"event": event, "runtime": runtime}
         for impl in reversed(self.pm.hook.on_event.get_hookimpls()):
-            result = impl.function(event=event)
+            result = impl.function(**{name: offered[name] for name in impl.argnames})
             if inspect.isawaitable(result):
                 await result
 

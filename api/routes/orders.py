@@ -26,7 +26,10 @@ from core.services.pagination import Page
 async def place_order(request: Request[Any, Any, Any], data: JSONBody[PlaceOrder]) -> OrderOut:
     runtime = runtime_of(request)
     async with runtime.unit_of_work():
-        return await orders.place_order(runtime.db, runtime.host, runtime.settings, data)
+        order = await orders.place_order(runtime.db, runtime.host, runtime.settings, data)
+    from api.routes.payments import start_payment_for
+
+    return await start_payment_for(request, order, data.payment.provider if data.payment else None)
 
 
 @get("/v1/orders/{order_id:str}", guards=[STOREFRONT_OR_OPS], tags=["orders"], summary="Read an order")

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from core.domain.imports import ImportKind
     from core.domain.jobs import JobSpec
     from core.domain.kpis import KPIDefinition
+    from core.runtime import Runtime
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ def register_import_kinds(register: Callable[[ImportKind], None]) -> None:
 
 
 @hookspec
-def on_event(event: DomainEvent) -> Awaitable[None] | None:
+def on_event(event: DomainEvent, runtime: Runtime) -> Awaitable[None] | None:
     """React to a domain event (`order.placed`, `order.cancelled`, `payment.captured`, …).
 
     When it is called:
@@ -149,6 +150,8 @@ def on_event(event: DomainEvent) -> Awaitable[None] | None:
     Args:
         event: the frozen `core.domain.events.DomainEvent` (id, type, order/customer ids,
             payload, occurred_at).
+        runtime: the running engine (`core.runtime.Runtime`: database, queue, plugin host,
+            settings). Declare only the arguments you need; pluggy passes those.
 
     Returns:
         Nothing (results are ignored). May be a coroutine function; implementations are
@@ -157,8 +160,8 @@ def on_event(event: DomainEvent) -> Awaitable[None] | None:
     Example:
         ```python
         @hookimpl
-        async def on_event(event):
+        async def on_event(event, runtime):
             if event.type == "order.confirmed":
-                await queue.enqueue("routing.route_order", event.order_id)
+                await runtime.queue.enqueue("routing.route_order", event.order_id)
         ```
     """

@@ -25,6 +25,13 @@ class PaymentFlow(enum.StrEnum):
     NONE = "none"  # nothing to do now (cash on delivery, bank transfer)
 
 
+class CaptureMoment(enum.StrEnum):
+    """When the core captures an authorized payment by default."""
+
+    ON_SHIPMENT = "on_shipment"  # cards: capture when the order ships
+    ON_DELIVERY = "on_delivery"  # cash on delivery: the courier collects at the door
+
+
 class AttemptStatus(enum.StrEnum):
     PENDING = "pending"
     REQUIRES_ACTION = "requires_action"
@@ -68,9 +75,40 @@ class MoneyMovement(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MovementResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of a capture, refund or cancel. `payment`, when the provider returns it, is
+    the payment's state right after the movement."""
+
     status: AttemptStatus
+    amount: int
     provider_reference: str | None = None
-    amount: int = 0
+    payment: ProviderPayment | None = None
+
+
+class AttemptInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """One try at paying (a card authorisation, a redirect that came back). `reference` is the
+    provider's id for that try (Stripe's charge id) and deduplicates it."""
+
+    reference: str
+    status: AttemptStatus
+    amount: int
+    method: str | None = None
+    card_brand: str | None = None
+    funding: str | None = None
+    issuer_bank: str | None = None
+    decline_code: str | None = None
+
+
+class ProviderPayment(msgspec.Struct, frozen=True, kw_only=True):
+    """The provider's view of a payment: cumulative totals (minor units), never deltas, so the
+    core can merge snapshots that arrive twice or out of order by taking the maximum."""
+
+    psp_reference: str
+    status: AttemptStatus
+    authorized: int = 0
+    captured: int = 0
+    refunded: int = 0
+    canceled: int = 0
+    latest_attempt: AttemptInfo | None = None
 
 
 class ProviderEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -80,12 +118,8 @@ class ProviderEvent(msgspec.Struct, frozen=True, kw_only=True):
     event_type: str
     psp_reference: str | None
     occurred_at: datetime
-    status: AttemptStatus | None = None
-    amount: int | None = None
-    card_brand: str | None = None
-    funding: str | None = None
-    issuer_bank: str | None = None
-    decline_code: str | None = None
+    merchant_reference: str | None = None  # our payment id, when the provider echoes it back
+    attempt: AttemptInfo | None = None
 
 
 class PaymentDeclined(Exception):
@@ -120,8 +154,17 @@ class PaymentProcessor(Protocol):
 
     name: str
     flow: PaymentFlow
+    capture_moment: CaptureMoment
 
     async def start(self, request: StartPayment) -> PaymentStarted: ...
+
+    async def retrieve(self, psp_reference: str) -> ProviderPayment:
+        """The provider's current state of the payment (used after webhooks and timeouts)."""
+        ...
+
+    async def confirm(self, psp_reference: str, payment_method: str, idempotency_key: str) -> ProviderPayment:
+        """Confirm server-side (call centre, MOTO, tests). Raise ProviderRejected if unsupported."""
+        ...
 
     async def capture(self, movement: MoneyMovement) -> MovementResult: ...
 

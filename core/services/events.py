@@ -95,7 +95,7 @@ async def process_event(runtime: Runtime, event_id: str) -> str:
     if row["processed_at"] is not None:
         return "already processed"
     try:
-        await runtime.host.notify(to_domain(row))
+        await runtime.host.notify(to_domain(row), runtime)
     except Exception as exc:
         await Event.update({Event.attempts: Event.attempts + 1, Event.last_error: repr(exc)[:2000]}).where(
             Event.id == event_id

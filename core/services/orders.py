@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from core.db.database import Database, utcnow
-from core.db.tables import Location, Order, OrderLine, Product, Reservation, SalesChannel
+from core.db.tables import Location, Order, OrderLine, Payment, Product, Reservation, SalesChannel
 from core.domain.errors import InsufficientStock, InvalidInput, NotFound
 from core.domain.ids import new_id
 from core.domain.money import Money
@@ -28,7 +28,6 @@ from core.domain.orders import (
     Totals,
     check_transition,
 )
-from core.hookspecs.payments import PaymentFlow
 from core.plugins import PluginHost
 from core.services import events
 from core.services.customers import resolve_customer
@@ -165,11 +164,9 @@ async def place_order(db: Database, host: PluginHost, settings: Settings, cmd: P
     order_id = new_id("ord")
     takes, deferred = await _reserve(db, cmd, products, order_id)
     now = utcnow()
+    # Every order waits for its payment; the payment (started right after intake when the body
+    # names a provider) confirms it — at once for cash on delivery.
     status = OrderStatus.PENDING_PAYMENT
-    if cmd.payment is not None:
-        processor = host.payment_processors[cmd.payment.provider].value
-        if processor.flow == PaymentFlow.NONE:  # e.g. cash on delivery: nothing to wait for
-            status = OrderStatus.CONFIRMED
     merchandise = sum(line.qty * products[line.sku]["price_amount"] for line in cmd.lines)
     reserved_by_sku: dict[str, int] = defaultdict(int)
     reservation_rows = []
@@ -252,10 +249,32 @@ async def get_order(order_id: str) -> OrderOut:
     order = rows[0]
     lines = await OrderLine.select().where(OrderLine.order_id == order_id).order_by(OrderLine.id)
     reservations = await Reservation.select().where(Reservation.order_id == order_id).order_by(Reservation.id)
-    return order_out(order, lines, reservations)
+    payments = (
+        await Payment.select(
+            Payment.id,
+            Payment.provider,
+            Payment.status,
+            Payment.amount,
+            Payment.authorized,
+            Payment.captured,
+            Payment.refunded,
+            Payment.canceled,
+            Payment.psp_reference,
+            Payment.client_secret,
+            Payment.redirect_url,
+        )
+        .where(Payment.order_id == order_id)
+        .order_by(Payment.id)
+    )
+    return order_out(order, lines, reservations, payments)
 
 
-def order_out(order: dict[str, Any], lines: list[dict[str, Any]], reservations: list[dict[str, Any]]) -> OrderOut:
+def order_out(
+    order: dict[str, Any],
+    lines: list[dict[str, Any]],
+    reservations: list[dict[str, Any]],
+    payments: list[dict[str, Any]] | None = None,
+) -> OrderOut:
     currency = order["currency"]
     return OrderOut(
         id=order["id"],
@@ -293,6 +312,7 @@ def order_out(order: dict[str, Any], lines: list[dict[str, Any]], reservations: 
         cancelled_at=order["cancelled_at"],
         cancel_reason=order["cancel_reason"],
         external_ref=order["external_ref"],
+        payments=payments or [],
     )
 
 
