@@ -66,12 +66,17 @@ def serve(host: str, port: int, with_worker: bool, demo: bool) -> None:
     from api.app import create_app
     from core.runtime import Runtime
 
+    notes: list[str] = []
+    if demo:
+        from core.demo import start_simulators
+
+        notes = start_simulators(host, port)  # only for services without real credentials
     runtime = Runtime()
     if demo:
         from core.demo import print_banner, seed_demo
 
         keys = run(seed_demo(runtime))
-        print_banner(keys, host, port, runtime)
+        print_banner(keys, host, port, runtime, notes)
     app = create_app(runtime, with_worker=with_worker)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
@@ -205,6 +210,39 @@ def plugins() -> None:
     for info in load_host().describe():
         kind = "builtin" if info.builtin else "third-party"
         click.echo(f"{info.name} {info.version} ({kind}): {', '.join(info.hooks)}")
+
+
+@main.group()
+def simulate() -> None:
+    """Run a simulator of an external service (for demos and plugin development)."""
+
+
+@simulate.command("stripe")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=12111, show_default=True, type=int)
+@click.option("--webhook-url", default=None, help="where to POST signed events")
+@click.option("--webhook-secret", default=None, help="the endpoint's signing secret (whsec_…)")
+@human_errors
+def simulate_stripe(host: str, port: int, webhook_url: str | None, webhook_secret: str | None) -> None:
+    """A Stripe API simulator speaking Stripe's wire format."""
+    from core.testing.simulators.stripe import serve as serve_stripe
+
+    click.echo(f"Stripe simulator on http://{host}:{port} (webhooks → {webhook_url or 'not delivered'})", err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        run(serve_stripe(host, port, webhook_url, webhook_secret))
+
+
+@simulate.command("acs")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8787, show_default=True, type=int)
+@human_errors
+def simulate_acs(host: str, port: int) -> None:
+    """An ACS Courier REST API simulator (demo credentials demo/demo, billing code 2ΑΘ999999)."""
+    from core.testing.simulators.acs import serve as serve_acs
+
+    click.echo(f"ACS simulator on http://{host}:{port}/ACSRestServices/api/ACSAutoRest (API key: demo)", err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        run(serve_acs(host, port))
 
 
 @main.command()

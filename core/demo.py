@@ -3,6 +3,8 @@ customers and orders, and one API key per scope (kept in the data directory for 
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 
@@ -154,7 +156,48 @@ async def _seed_shop(runtime: Runtime) -> None:
             continue
 
 
-def print_banner(keys: dict[str, str], host: str, port: int, runtime: Runtime) -> None:
+# The demo's simulators live as long as the process; the stack closes them at exit.
+_KEEP = contextlib.ExitStack()
+atexit.register(_KEEP.close)
+
+
+def start_simulators(host: str, port: int) -> list[str]:
+    """Without real Stripe or ACS credentials the demo pays and ships against simulators
+    started here (in background threads), and the plugins are pointed at them."""
+    notes = []
+    if not os.environ.get("EMPORIO_STRIPE_API_KEY"):
+        from core.testing.simulators.stripe import StripeSimulator
+
+        secret = "whsec_emporio_demo"
+        stripe_sim = StripeSimulator(webhook_url=f"http://{host}:{port}/v1/webhooks/psp/stripe", webhook_secret=secret)
+        base = _KEEP.enter_context(stripe_sim.running(host="127.0.0.1"))
+        os.environ.update(
+            EMPORIO_STRIPE_API_KEY="sk_test_emporio_demo",
+            EMPORIO_STRIPE_WEBHOOK_SECRET=secret,
+            EMPORIO_STRIPE_API_BASE=base,
+        )
+        notes.append(f"  Stripe        simulator at {base} (no EMPORIO_STRIPE_API_KEY set)")
+    if not os.environ.get("EMPORIO_ACS_API_KEY"):
+        from core.testing.simulators.acs import ACSSimulator
+
+        acs_sim = ACSSimulator()
+        base = _KEEP.enter_context(acs_sim.running(host="127.0.0.1"))
+        os.environ.update(
+            EMPORIO_ACS_API_BASE=base + "/ACSRestServices/api",
+            EMPORIO_ACS_API_KEY="demo",
+            EMPORIO_ACS_COMPANY_ID="demo",
+            EMPORIO_ACS_COMPANY_PASSWORD="demo",
+            EMPORIO_ACS_USER_ID="demo",
+            EMPORIO_ACS_USER_PASSWORD="demo",
+            EMPORIO_ACS_BILLING_CODE="2ΑΘ999999",
+        )
+        notes.append(
+            f"  ACS courier   simulator at {base} (script deliveries: POST {base}/_simulator/vouchers/{{no}}/status)"
+        )
+    return notes
+
+
+def print_banner(keys: dict[str, str], host: str, port: int, runtime: Runtime, notes: list[str] | None = None) -> None:
     base = f"http://{host}:{port}"
     lines = [
         "",
@@ -163,6 +206,7 @@ def print_banner(keys: dict[str, str], host: str, port: int, runtime: Runtime) -
         f"  API docs      {base}/schema  (OpenAPI JSON: {base}/schema/openapi.json)",
         f"  health        {base}/health   ready: {base}/ready   metrics: {base}/metrics",
         f"  data          {runtime.settings.data_dir}",
+        *(notes or []),
         "",
         "Demo API keys (Authorization: Bearer <key>):",
         *[f"  {role:<11} {key}" for role, key in keys.items()],

@@ -22,6 +22,7 @@ from core.domain.events import DomainEvent
 from core.domain.imports import ImportKind
 from core.domain.jobs import JobSpec
 from core.domain.kpis import KPIDefinition
+from core.domain.policies import PolicyKind
 from core.hookspecs import PROJECT_NAME, SPEC_MODULES
 from core.hookspecs.channels import SalesChannelConnector
 from core.hookspecs.couriers import Courier
@@ -38,6 +39,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "api.routes.kpis",
     "api.routes.imports",
     "api.routes.payments",
+    "api.routes.fulfilment",
     "core.services.orders_kpis",
     "core.services.import_kinds",
     "core.jobs.builtin",
@@ -45,6 +47,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "core.services.payments_kpis",
     "plugins.psp_cod.processor",
     "plugins.psp_stripe.plugin",
+    "core.services.fulfilment_plugin",
+    "plugins.routing_default.plugin",
 )
 
 T = TypeVar("T")
@@ -146,7 +150,7 @@ class PluginHost:
 
     # -- adding and removing at run time (tests, the plugin kit) ------------------------------
 
-    _REGISTRIES = ("payment_processors", "couriers", "channels", "jobs", "kpis", "import_kinds")
+    _REGISTRIES = ("payment_processors", "couriers", "channels", "jobs", "kpis", "import_kinds", "policy_kinds")
 
     def add(self, plugin: object, name: str) -> None:
         """Register a plugin object after start-up (e.g. an inline plugin in a test)."""
@@ -237,6 +241,10 @@ class PluginHost:
     @cached_property
     def import_kinds(self) -> dict[str, Registered]:
         return self.collect("register_import_kinds", _struct(ImportKind), lambda v: v.kind)
+
+    @cached_property
+    def policy_kinds(self) -> dict[str, Registered]:
+        return self.collect("register_policy_kinds", _struct(PolicyKind), lambda v: v.kind)
 
     def routes(self) -> list[Registered]:
         handlers: list[Registered] = []

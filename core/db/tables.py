@@ -317,3 +317,140 @@ class PspWebhookEvent(Table, tablename="psp_webhook_events"):
 
 
 ALL_TABLES = (*ALL_TABLES, Checkout, Payment, PaymentAttempt, MoneyMovement, PspWebhookEvent)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fulfilment (migration 0003)
+# ---------------------------------------------------------------------------------------------
+
+
+class Policy(Table, tablename="policies"):
+    id = Text(primary_key=True)  # f"{kind}|{version}"
+    kind = Text()
+    version = Integer()
+    document = JSONB()
+    created_at = _ts(null=False)
+    created_by = Text()
+
+
+class Allocation(Table, tablename="allocations"):
+    order_id = Text(primary_key=True)
+    plan = JSONB()
+    reasons = JSONB()
+    alternatives = JSONB()
+    deferred = JSONB()
+    strategy = Text()
+    decided_at = _ts(null=False)
+    version = Integer(default=1)
+
+
+class Shipment(Table, tablename="shipments"):
+    id = Text(primary_key=True)
+    external_ref = Text(null=True, default=None)
+    order_id = Text()
+    location = Text()
+    status = Text()
+    courier = Text(null=True, default=None)
+    tracking_number = Text(null=True, default=None)
+    tracking_url = Text(null=True, default=None)
+    return_tracking_number = Text(null=True, default=None)
+    voucher_state = Text(default="none")
+    voucher_tries = Integer(default=0)
+    voucher_lease_until = _ts()
+    label_pdf = Text(null=True, default=None)
+    picker = Text(null=True, default=None)
+    pick_started_at = _ts()
+    pick_completed_at = _ts()
+    pick_error = Boolean(default=False)
+    packed_at = _ts()
+    shipped_at = _ts()
+    delivered_at = _ts()
+    returned_at = _ts()
+    shipping_cost = BigInt(null=True, default=None)
+    cod_amount = BigInt(null=True, default=None)
+    damaged = Boolean(default=False)
+    docs_ok = Boolean(default=True)
+    packaging = JSONB(null=True, default=None)
+    failure_reason = Text(null=True, default=None)
+    next_attempt_on = _ts()
+    manifest_id = Text(null=True, default=None)
+    is_return = Boolean(default=False)
+    last_error = Text(null=True, default=None)
+    created_at = _ts(null=False)
+    updated_at = _ts(null=False)
+
+
+class ShipmentLine(Table, tablename="shipment_lines"):
+    id = Text(primary_key=True)
+    shipment_id = Text()
+    order_id = Text()
+    sku = Text()
+    qty = Integer()
+    picked_qty = Integer(null=True, default=None)
+
+
+class DeliveryAttempt(Table, tablename="delivery_attempts"):
+    id = Text(primary_key=True)
+    shipment_id = Text()
+    at = _ts(null=False)
+    outcome = Text()
+    reason = Text(null=True, default=None)
+    raw_code = Text(null=True, default=None)
+    number = Integer()
+    source_key = Text()
+
+
+class ShipmentEvent(Table, tablename="shipment_events"):
+    id = Text(primary_key=True)
+    shipment_id = Text()
+    at = _ts(null=False)
+    status = Text()
+    description = Text()
+    location = Text(null=True, default=None)
+    raw_code = Text(null=True, default=None)
+    fingerprint = Text()
+
+
+class ManifestRecord(Table, tablename="manifests"):
+    id = Text(primary_key=True)
+    location = Text()
+    courier = Text()
+    pickup_date = Text()
+    reference = Text(null=True, default=None)
+    shipment_count = Integer()
+    created_at = _ts(null=False)
+
+
+class PickerShift(Table, tablename="picker_shifts"):
+    id = Text(primary_key=True)
+    picker = Text()
+    date = Text()
+    hours = DoublePrecision()
+
+
+class Task(Table, tablename="tasks"):
+    id = Text(primary_key=True)
+    kind = Text()
+    status = Text()
+    title = Text()
+    detail = Text(null=True, default=None)
+    order_id = Text(null=True, default=None)
+    shipment_id = Text(null=True, default=None)
+    customer_id = Text(null=True, default=None)
+    created_at = _ts(null=False)
+    closed_at = _ts()
+    dedupe_key = Text(null=True, default=None)
+
+
+ALL_TABLES = (
+    *ALL_TABLES,
+    Policy,
+    Allocation,
+    Shipment,
+    ShipmentLine,
+    DeliveryAttempt,
+    ShipmentEvent,
+    ManifestRecord,
+    PickerShift,
+    Task,
+)

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from core.domain.imports import ImportKind
     from core.domain.jobs import JobSpec
     from core.domain.kpis import KPIDefinition
+    from core.domain.policies import PolicyKind
     from core.runtime import Runtime
 
 
@@ -163,5 +164,36 @@ def on_event(event: DomainEvent, runtime: Runtime) -> Awaitable[None] | None:
         async def on_event(event, runtime):
             if event.type == "order.confirmed":
                 await runtime.queue.enqueue("routing.route_order", event.order_id)
+        ```
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Policies
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_policy_kinds(register: Callable[[PolicyKind], None]) -> None:
+    """Contribute a kind of policy ops can edit (`packaging`, `returns`, …): its document type
+    and the document used until ops save their first version.
+
+    When it is called:
+        Once, when the policy registry is first needed (API start, first evaluation).
+
+    Args:
+        register: call it with a `core.domain.policies.PolicyKind`: the `kind` (the path
+            segment of `/v1/policies/{kind}`), the msgspec `Struct` type its documents must
+            decode into (unknown fields are refused, so a typo never silently does nothing),
+            and a `default` document of that type.
+
+    Returns:
+        Nothing; all registrations are collected. A duplicate kind is refused.
+
+    Example:
+        ```python
+        @hookimpl
+        def register_policy_kinds(register):
+            register(PolicyKind(kind="packaging", document_type=PackagingPolicy, default=DEFAULT_POLICY))
         ```
     """

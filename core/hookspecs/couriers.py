@@ -113,6 +113,15 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     unprinted: Sequence[str] = ()
 
 
+class CodRemittance(msgspec.Struct, frozen=True, kw_only=True):
+    """Cash the courier collected on delivery and will pay out (its COD report)."""
+
+    tracking_number: str
+    amount: int
+    currency: str = "EUR"
+    collected_on: date | None = None
+
+
 class CourierUnavailable(Exception):
     """Transient (timeout, 5xx, rate limited): retried with backoff, then dead-lettered."""
 
@@ -135,7 +144,15 @@ class Courier(Protocol):
 
     async def track(self, tracking_number: str) -> TrackingSnapshot: ...
 
-    async def close_dispatch(self, location: str, pickup_date: date) -> Manifest: ...
+    async def close_dispatch(self, location: str, pickup_date: date) -> Manifest:
+        """Issue the pickup list. `Manifest.unprinted` lists vouchers the courier holds that
+        were never printed — the core cancels those it does not know (orphans of a create
+        whose answer was lost) and closes again."""
+        ...
+
+    async def cod_report(self, on: date) -> Sequence[CodRemittance]:
+        """Cash collected on delivery on that day, for reconciliation with the ledger."""
+        ...
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Sequence[TrackingSnapshot]:
         """Verify and parse a pushed tracking update; couriers without push raise CourierRejected."""

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from core.db.database import Database, utcnow
-from core.db.tables import Location, Order, OrderLine, Payment, Product, Reservation, SalesChannel
+from core.db.tables import Location, Order, OrderLine, Payment, Product, Reservation, SalesChannel, Shipment
 from core.domain.errors import InsufficientStock, InvalidInput, NotFound
 from core.domain.ids import new_id
 from core.domain.money import Money
@@ -266,7 +266,28 @@ async def get_order(order_id: str) -> OrderOut:
         .where(Payment.order_id == order_id)
         .order_by(Payment.id)
     )
-    return order_out(order, lines, reservations, payments)
+    from core.services.routing import get_allocation
+
+    allocation = await get_allocation(order_id)
+    shipments = (
+        await Shipment.select(
+            Shipment.id,
+            Shipment.location,
+            Shipment.status,
+            Shipment.courier,
+            Shipment.tracking_number,
+            Shipment.tracking_url,
+            Shipment.shipped_at,
+            Shipment.delivered_at,
+            Shipment.is_return,
+        )
+        .where(Shipment.order_id == order_id)
+        .order_by(Shipment.id)
+    )
+    out = order_out(order, lines, reservations, payments)
+    return msgspec.structs.replace(
+        out, allocation=msgspec.to_builtins(allocation) if allocation else None, shipments=shipments
+    )
 
 
 def order_out(
