@@ -40,6 +40,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "api.routes.imports",
     "api.routes.payments",
     "api.routes.fulfilment",
+    "api.routes.returns",
     "core.services.orders_kpis",
     "core.services.import_kinds",
     "core.jobs.builtin",
@@ -49,6 +50,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.psp_stripe.plugin",
     "core.services.fulfilment_plugin",
     "plugins.routing_default.plugin",
+    "core.services.returns_plugin",
 )
 
 T = TypeVar("T")

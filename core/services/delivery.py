@@ -170,8 +170,8 @@ async def mark_shipped(
     if row["shipped_at"] is not None:
         return False
     now = at or utcnow()
-    lines = await ShipmentLine.select().where(ShipmentLine.shipment_id == shipment_id)
-    for ln in lines:
+    lines = [] if row["is_return"] else await ShipmentLine.select().where(ShipmentLine.shipment_id == shipment_id)
+    for ln in lines:  # a return parcel brings units in: its stock moves when the return is received
         units = ln["picked_qty"] if ln["picked_qty"] is not None else ln["qty"]
         if units:
             await db.fetch(
@@ -306,7 +306,7 @@ async def _attempt(row: dict[str, Any], at: datetime, outcome: str, reason: str 
 
 async def _delivered(runtime: Runtime, row: dict[str, Any], at: datetime) -> str:
     await _attempt(row, at, "delivered", None, _fingerprint("delivered"))
-    lines = await ShipmentLine.select().where(ShipmentLine.shipment_id == row["id"])
+    lines = [] if row["is_return"] else await ShipmentLine.select().where(ShipmentLine.shipment_id == row["id"])
     for ln in lines:
         units = ln["picked_qty"] if ln["picked_qty"] is not None else ln["qty"]
         await OrderLine.update({OrderLine.qty_delivered: OrderLine.qty_delivered + units}).where(
@@ -395,7 +395,8 @@ async def _returned(runtime: Runtime, row: dict[str, Any]) -> str:
     """Back at the sender: the units return to the origin's stock, the order records why."""
     db = runtime.db
     now = utcnow()
-    for ln in await ShipmentLine.select().where(ShipmentLine.shipment_id == row["id"]):
+    lines = [] if row["is_return"] else await ShipmentLine.select().where(ShipmentLine.shipment_id == row["id"])
+    for ln in lines:
         units = ln["picked_qty"] if ln["picked_qty"] is not None else ln["qty"]
         if units:
             await db.fetch(

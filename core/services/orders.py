@@ -157,8 +157,13 @@ async def _reserve(
     return takes, deferred
 
 
-async def place_order(db: Database, host: PluginHost, settings: Settings, cmd: PlaceOrder) -> OrderOut:
-    """Create an order with its reservations. Call inside a unit of work."""
+async def place_order(
+    db: Database, host: PluginHost, settings: Settings, cmd: PlaceOrder, *, free_of: str | None = None
+) -> OrderOut:
+    """Create an order with its reservations. Call inside a unit of work.
+
+    `free_of` makes a no-charge order replacing or repairing units of that order (a return's
+    resolution): its prices are zero and it is confirmed at once, so it is routed like any order."""
     products, currency = await _validate(cmd, host)
     customer_id, _, _ = await resolve_customer(cmd.customer)
     order_id = new_id("ord")
@@ -166,7 +171,9 @@ async def place_order(db: Database, host: PluginHost, settings: Settings, cmd: P
     now = utcnow()
     # Every order waits for its payment; the payment (started right after intake when the body
     # names a provider) confirms it — at once for cash on delivery.
-    status = OrderStatus.PENDING_PAYMENT
+    status = OrderStatus.CONFIRMED if free_of else OrderStatus.PENDING_PAYMENT
+    if free_of:
+        products = {sku: {**p, "price_amount": 0} for sku, p in products.items()}
     merchandise = sum(line.qty * products[line.sku]["price_amount"] for line in cmd.lines)
     reserved_by_sku: dict[str, int] = defaultdict(int)
     reservation_rows = []
@@ -195,6 +202,7 @@ async def place_order(db: Database, host: PluginHost, settings: Settings, cmd: P
             pickup_location=cmd.delivery.pickup_location,
             payment_provider=cmd.payment.provider if cmd.payment else None,
             updated_at=now,
+            replacement_of=free_of,
         )
     )
     await OrderLine.insert(
@@ -231,6 +239,15 @@ async def place_order(db: Database, host: PluginHost, settings: Settings, cmd: P
             "deferred": deferred,
         },
     )
+    if free_of:
+        await events.record(
+            "order.confirmed",
+            order_id=order_id,
+            customer_id=customer_id,
+            subject_type="order",
+            subject_id=order_id,
+            payload={"by": "return", "replacement_of": free_of},
+        )
     if status == OrderStatus.CONFIRMED:
         await events.record(
             "order.confirmed", order_id=order_id, customer_id=customer_id, subject_type="order", subject_id=order_id
