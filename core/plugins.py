@@ -50,6 +50,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.psp_stripe.plugin",
     "core.services.fulfilment_plugin",
     "plugins.routing_default.plugin",
+    "plugins.courier_acs.plugin",
+    "plugins.courier_pickup.courier",
     "core.services.returns_plugin",
 )
 
@@ -102,11 +104,7 @@ class PluginHost:
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginError(
-                f"plugin {exc.plugin!r} implements a hook Emporio does not define: {exc}. "
-                "Check the hook name against core/hookspecs (a typo, or a hook from a newer "
-                "Emporio?), or mark it @hookimpl(optionalhook=True)."
-            ) from exc
+            raise self._unknown_hook(exc) from exc
         self._trace = trace
         if trace:
             self.pm.add_hookcall_monitoring(self._trace_before, self._trace_after)
@@ -117,12 +115,29 @@ class PluginHost:
         try:
             self.pm.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
-            raise PluginError(f"plugin {name!r} is broken: {exc}") from exc
+            raise PluginError(
+                f"plugin {name!r} is broken: {exc}. A hook implementation may declare only arguments "
+                f"its hookspec has (see docs/hooks.md); fix it, or disable the plugin with "
+                f"EMPORIO_DISABLED_PLUGINS={name}."
+            ) from exc
         except ValueError as exc:
-            raise PluginError(f"plugin {name!r} is registered twice: {exc}") from exc
+            raise PluginError(
+                f"plugin {name!r} is registered twice: {exc}. Register it once (is it both a built-in "
+                f"and an entry point?), or disable one copy with EMPORIO_DISABLED_PLUGINS."
+            ) from exc
         if builtin:
             self._builtin_names.add(name)
         self._versions[name] = version or str(getattr(plugin, "__version__", "builtin" if builtin else ""))
+
+    def _unknown_hook(self, exc: pluggy.PluginValidationError) -> PluginError:
+        # pluggy names the plugin object; people know it by the name it was registered under.
+        name = self.pm.get_name(exc.plugin) or repr(exc.plugin)
+        return PluginError(
+            f"plugin {name!r} implements a hook Emporio does not define: {exc}. "
+            "Check the hook name against core/hookspecs (docs/hooks.md): a typo, or a hook from a "
+            "newer Emporio? Rename it, mark it @hookimpl(optionalhook=True), or disable the plugin "
+            f"with EMPORIO_DISABLED_PLUGINS={name}."
+        )
 
     def _load_entry_points(self, disabled: set[str]) -> None:
         for ep in importlib.metadata.entry_points(group=PROJECT_NAME):
@@ -160,8 +175,10 @@ class PluginHost:
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
+            error = self._unknown_hook(exc)
             self.pm.unregister(name=name)
-            raise PluginError(f"plugin {name!r} implements a hook Emporio does not define: {exc}") from exc
+            self._versions.pop(name, None)
+            raise error from exc
         self._forget_registries()
 
     def remove(self, name: str) -> None:
@@ -188,7 +205,7 @@ class PluginHost:
         """Call a `register_*` hook impl by impl, validating and stamping each registration."""
         found: dict[str, Registered] = {}
         caller: pluggy.HookCaller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):  # registration order
+        for impl in caller.get_hookimpls():  # registration order (pluggy calls them in reverse)
             plugin_name = impl.plugin_name
 
             def register(value: Any, _plugin: str = plugin_name) -> None:
@@ -242,32 +259,49 @@ class PluginHost:
 
     @cached_property
     def import_kinds(self) -> dict[str, Registered]:
-        return self.collect("register_import_kinds", _struct(ImportKind), lambda v: v.kind)
+        return self.collect("register_import_kinds", _struct(ImportKind, strict_type="record_type"), lambda v: v.kind)
 
     @cached_property
     def policy_kinds(self) -> dict[str, Registered]:
-        return self.collect("register_policy_kinds", _struct(PolicyKind), lambda v: v.kind)
+        return self.collect("register_policy_kinds", _struct(PolicyKind, strict_type="document_type"), lambda v: v.kind)
 
     def routes(self) -> list[Registered]:
         handlers: list[Registered] = []
-        for impl in reversed(self.pm.hook.register_routes.get_hookimpls()):
+        for impl in self.pm.hook.register_routes.get_hookimpls():  # registration order
             impl.function(register=lambda h, _p=impl.plugin_name: handlers.append(Registered("", h, _p)))
         return handlers
 
 
 def _protocol(proto: type[Any]) -> Callable[[Any], str]:
+    # Data members (`name: str`) exist only as annotations, so dir() alone would not list them.
+    members = set(dir(proto)) | {a for klass in proto.__mro__ for a in getattr(klass, "__annotations__", {})}
+
     def check(value: Any) -> str:
         if not isinstance(value, proto):
-            missing = [m for m in dir(proto) if not m.startswith("_") and not hasattr(value, m)]
+            missing = sorted(m for m in members if not m.startswith("_") and not hasattr(value, m))
             return f"{type(value).__name__} does not satisfy {proto.__name__} (missing: {', '.join(missing)})"
         return ""
 
     return check
 
 
-def _struct(kind: type[Any]) -> Callable[[Any], str]:
+def _struct(kind: type[Any], *, strict_type: str | None = None) -> Callable[[Any], str]:
+    """`strict_type` names the field holding a Struct type whose documents must refuse unknown
+    fields (the hookspecs promise a typo is rejected, never silently ignored)."""
+
     def check(value: Any) -> str:
-        return "" if isinstance(value, kind) else f"expected {kind.__name__}, got {type(value).__name__}"
+        if not isinstance(value, kind):
+            return f"expected {kind.__name__}, got {type(value).__name__}"
+        if strict_type is not None:
+            declared = getattr(value, strict_type)
+            if not (isinstance(declared, type) and issubclass(declared, msgspec.Struct)):
+                return f"{strict_type} must be a msgspec.Struct type, got {declared!r}"
+            if not declared.__struct_config__.forbid_unknown_fields:
+                return (
+                    f"{declared.__name__} accepts unknown fields; declare it with forbid_unknown_fields=True "
+                    "so a typo is rejected instead of silently ignored"
+                )
+        return ""
 
     return check
 

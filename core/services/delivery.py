@@ -31,7 +31,7 @@ from core.hookspecs.couriers import CourierRejected, FailureReason, ShipmentStat
 from core.runtime import Runtime
 from core.services import events, policies
 from core.services.inventory import movement
-from core.services.orders import add_business_days
+from core.services.orders import add_business_days, shop_today
 from core.services.shipments import courier_of, label, shipment_row
 
 log = structlog.get_logger("emporio.delivery")
@@ -95,7 +95,7 @@ async def close_dispatch(runtime: Runtime, location: str, pickup_date: date | No
     """Hand the location's labelled parcels to their couriers: the pickup list per courier.
     Vouchers the courier holds unprinted are printed when they are ours and cancelled when they
     are orphans (a create whose answer was lost), then the list is issued again."""
-    pickup_date = pickup_date or utcnow().date()
+    pickup_date = pickup_date or shop_today()
     rows = await Shipment.select().where(
         (Shipment.location == location) & (Shipment.status == S.LABEL_CREATED.value) & Shipment.manifest_id.is_null()
     )
@@ -190,13 +190,16 @@ async def mark_shipped(
                 reason="shipped",
                 order_id=row["order_id"],
             )
+            # Delete a hold the shipment uses up before shrinking one it does not: the table
+            # refuses a reservation of 0 units (CHECK qty > 0), so shrinking first would fail.
+            await db.fetch(
+                "DELETE FROM reservations WHERE id = {} AND qty <= {}",
+                f"{row['order_id']}|{ln['sku']}|{row['location']}",
+                units,
+            )
             await db.fetch(
                 "UPDATE reservations SET qty = qty - {} WHERE id = {}",
                 units,
-                f"{row['order_id']}|{ln['sku']}|{row['location']}",
-            )
-            await db.fetch(
-                "DELETE FROM reservations WHERE id = {} AND qty <= 0",
                 f"{row['order_id']}|{ln['sku']}|{row['location']}",
             )
             await OrderLine.update(

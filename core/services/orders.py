@@ -8,7 +8,7 @@ Pre-order and backorder lines reserve what exists and defer the rest.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -34,6 +34,15 @@ from core.services.customers import resolve_customer
 from core.services.inventory import movement
 from core.services.pagination import Page, check_limit, decode_cursor, page_of
 from core.settings import Settings
+
+
+def shop_today() -> date:
+    """Today in the shop's time zone (EMPORIO_TIMEZONE, default Europe/Athens): couriers and
+    pickup lists work in local dates."""
+    import os
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(os.environ.get("EMPORIO_TIMEZONE", "Europe/Athens"))).date()
 
 
 def add_business_days(start: datetime, days: int) -> datetime:

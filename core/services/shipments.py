@@ -392,9 +392,9 @@ async def _voucher_request(runtime: Runtime, row: dict[str, Any]) -> VoucherRequ
         Parcel(weight_g=max(1, int(b.get("weight_g", 0))), length_mm=0, width_mm=0, height_mm=0)
         for b in plan.get("boxes", [])
     ] or [Parcel(weight_g=500, length_mm=0, width_mm=0, height_mm=0)]
-    from core.services.orders import add_business_days
+    from core.services.orders import add_business_days, shop_today
 
-    today = utcnow().date()
+    today = shop_today()
     return VoucherRequest(
         shipment_id=row["id"],
         order_id=row["order_id"],
