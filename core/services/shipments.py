@@ -209,14 +209,10 @@ async def pick(runtime: Runtime, shipment_id: str, data: PickIn) -> ShipmentOut:
                 order_id=row["order_id"],
                 actor=data.picker,
             )
-            await db.fetch(
-                "UPDATE reservations SET qty = qty - {} WHERE id = {}",
-                missing,
-                f"{row['order_id']}|{sku}|{row['location']}",
-            )
-            await db.fetch(
-                "DELETE FROM reservations WHERE id = {} AND qty <= 0", f"{row['order_id']}|{sku}|{row['location']}"
-            )
+            # Delete a hold used up entirely before shrinking one (CHECK qty > 0 refuses a 0-unit hold).
+            hold = f"{row['order_id']}|{sku}|{row['location']}"
+            await db.fetch("DELETE FROM reservations WHERE id = {} AND qty <= {}", hold, missing)
+            await db.fetch("UPDATE reservations SET qty = qty - {} WHERE id = {}", missing, hold)
             await OrderLine.update(
                 {
                     OrderLine.qty_allocated: OrderLine.qty_allocated - missing,
