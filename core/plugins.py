@@ -53,6 +53,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.courier_acs.plugin",
     "plugins.courier_pickup.courier",
     "core.services.returns_plugin",
+    "core.services.kpi_rollups_plugin",
 )
 
 T = TypeVar("T")

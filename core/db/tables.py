@@ -518,3 +518,33 @@ class StoreCredit(Table, tablename="store_credits"):
 
 
 ALL_TABLES = (*ALL_TABLES, ReturnRequest, ReturnLine, StoreCredit)
+
+
+# ---------------------------------------------------------------------------------------------
+# KPI rollups (migration 0005)
+# ---------------------------------------------------------------------------------------------
+
+
+class KpiRollup(Table, tablename="kpi_rollups"):
+    id = Text(primary_key=True)
+    source = Text()
+    day = Text()
+    dims = Text()
+    states = Text()
+
+
+class KpiRollupDay(Table, tablename="kpi_rollup_days"):
+    id = Text(primary_key=True)
+    source = Text()
+    day = Text()
+    built_at = _ts(null=False)
+
+
+class KpiDirtyDay(Table, tablename="kpi_dirty_days"):
+    id = Text(primary_key=True)
+    source = Text()
+    day = Text()
+    marked_at = _ts(null=False)
+
+
+ALL_TABLES = (*ALL_TABLES, KpiRollup, KpiRollupDay, KpiDirtyDay)

@@ -128,11 +128,19 @@ async def run_import(
                 batch_error = exc
         if line_no - first_line + 1 >= batch_size and not await flush():
             report.lines_read = line_no
-            return report
+            return await _finished(runtime, report)
     await flush()
     if progress is not None:
         progress(consumed)
     report.lines_read = line_no
+    return await _finished(runtime, report)
+
+
+async def _finished(runtime: Runtime, report: ImportReport) -> ImportReport:
+    if report.records:
+        from core.services.kpi_rollups import invalidate_all
+
+        await invalidate_all(runtime.db)  # imported history may land on days already rolled up
     return report
 
 

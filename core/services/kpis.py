@@ -5,6 +5,7 @@ Facts are loaded once per source per request and shared by every KPI reading tha
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -15,6 +16,7 @@ import msgspec
 from core.domain.errors import InvalidInput, NotFound
 from core.domain.kpis import Fact, FactQuery, KPIDefinition, KPIValue
 from core.plugins import PluginHost
+from core.services import kpi_rollups
 
 FILTERS = ("channel", "segment", "location")
 GRANULARITIES = ("day", "week", "month")
@@ -75,10 +77,38 @@ def _out(kpi: KPIDefinition, value: KPIValue, extra: dict[str, Any] | None = Non
     return out
 
 
+class _Chunk(msgspec.Struct):
+    """What one request knows of one source: raw facts, plus rollup rows for clean closed days."""
+
+    facts: list[Fact]
+    rows: list[tuple[date, dict[str, Any], dict[str, Any]]]
+
+
+def _whole_days(start: datetime, end: datetime, before: date) -> list[date]:
+    first = (
+        start.date()
+        if start == datetime(start.year, start.month, start.day, tzinfo=UTC)
+        else start.date() + timedelta(1)
+    )
+    days = []
+    day = first
+    while datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1) <= end and day < before:
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
 class KPIEngine:
-    def __init__(self, host: PluginHost) -> None:
+    """Computes KPIs for one request. With rollups (the default; EMPORIO_KPI_ROLLUPS=0 turns
+    them off) closed clean days come from rollups and the rest from raw facts; either way the
+    same reducers give the same answer."""
+
+    def __init__(self, host: PluginHost, *, use_rollups: bool | None = None) -> None:
         self.host = host
-        self._facts: dict[str, list[Fact]] = {}
+        if use_rollups is None:
+            use_rollups = os.environ.get("EMPORIO_KPI_ROLLUPS", "1") not in {"0", "false", "no"}
+        self.plans = kpi_rollups.plans(host) if use_rollups else {}
+        self._chunks: dict[str, _Chunk] = {}
 
     def definition(self, kpi_id: str) -> KPIDefinition:
         registered = self.host.kpis.get(kpi_id)
@@ -87,20 +117,55 @@ class KPIEngine:
         kpi: KPIDefinition = registered.value
         return kpi
 
-    async def _facts_for(
+    async def _chunk(self, kpi: KPIDefinition, start: datetime, end: datetime) -> _Chunk:
+        source = kpi.facts
+        if source.id in self._chunks:
+            return self._chunks[source.id]
+        plan = self.plans.get(source.id)
+        usable: set[date] = set()
+        if plan is not None:
+            days = _whole_days(start, end, datetime.now(UTC).date())
+            if days:
+                usable = await kpi_rollups.usable_days(plan.key, days[0], days[-1] + timedelta(days=1)) & set(days)
+        facts: list[Fact] = []
+        cursor = start
+        for day in sorted(usable):  # raw facts for the gaps between usable days
+            day_start = kpi_rollups.day_start(day)
+            if cursor < day_start:
+                facts.extend(await source.load(FactQuery(start=cursor, end=day_start)))
+            cursor = day_start + timedelta(days=1)
+        if cursor < end:
+            facts.extend(await source.load(FactQuery(start=cursor, end=end)))
+        rows = await kpi_rollups.rollup_rows(plan.key, usable) if plan is not None else []
+        self._chunks[source.id] = chunk = _Chunk(facts=facts, rows=rows)
+        return chunk
+
+    async def _parts(
         self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str]
-    ) -> tuple[list[Fact], bool]:
-        key = kpi.facts.id
-        if key not in self._facts:
-            self._facts[key] = await kpi.facts.load(FactQuery(start=start, end=end))
+    ) -> tuple[list[Fact], list[tuple[date, dict[str, Any], Any]], bool]:
+        chunk = await self._chunk(kpi, start, end)
         applicable = {k: v for k, v in filters.items() if k in kpi.facts.filters}
-        return _apply_filters(self._facts[key], applicable), len(applicable) < len(filters)
+        facts = _apply_filters(chunk.facts, applicable)
+        rows = [
+            (day, dims, states[kpi.id])
+            for day, dims, states in chunk.rows
+            if kpi.id in states and all(dims.get(k) == v for k, v in applicable.items())
+        ]
+        return facts, rows, len(applicable) < len(filters)
+
+    @staticmethod
+    def _reduce(kpi: KPIDefinition, facts: Sequence[Fact], states: list[Any]) -> KPIValue:
+        if not states:
+            return kpi.reduce(facts)
+        reducer = kpi.reduce
+        return reducer.finish(reducer.merge([reducer.partial(facts), *states]))
 
     async def value(
         self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str]
     ) -> dict[str, Any]:
-        facts, not_applicable = await self._facts_for(kpi, start, end, filters)
-        return _out(kpi, kpi.reduce(facts), {"filter_not_applicable": True} if not_applicable else None)
+        facts, rows, not_applicable = await self._parts(kpi, start, end, filters)
+        value = self._reduce(kpi, facts, [state for _, _, state in rows])
+        return _out(kpi, value, {"filter_not_applicable": True} if not_applicable else None)
 
     async def all(self, start: datetime, end: datetime, filters: dict[str, str]) -> dict[str, Any]:
         return {
@@ -113,13 +178,24 @@ class KPIEngine:
         if dimension not in kpi.dimensions:
             choices = ", ".join(kpi.dimensions) or "none"
             raise InvalidInput(f"{kpi.id} cannot be grouped by {dimension}; dimensions: {choices}")
-        facts, _ = await self._facts_for(kpi, start, end, filters)
+        facts, rows, _ = await self._parts(kpi, start, end, filters)
         groups: dict[Any, list[Fact]] = defaultdict(list)
+        states: dict[Any, list[Any]] = defaultdict(list)
         for fact in facts:
             groups[fact.get(dimension)].append(fact)
+        for _, dims, state in rows:
+            states[dims.get(dimension)].append(state)
+        keys = set(groups) | set(states)
         return [
-            {"key": key, **{k: v for k, v in _out(kpi, kpi.reduce(group)).items() if k != "unit"}}
-            for key, group in sorted(groups.items(), key=lambda kv: (kv[0] is None, str(kv[0])))
+            {
+                "key": key,
+                **{
+                    k: v
+                    for k, v in _out(kpi, self._reduce(kpi, groups.get(key, []), states.get(key, []))).items()
+                    if k != "unit"
+                },
+            }
+            for key in sorted(keys, key=lambda k: (k is None, str(k)))
         ]
 
     async def series(
@@ -127,14 +203,17 @@ class KPIEngine:
     ) -> list[dict[str, Any]]:
         if granularity not in GRANULARITIES:
             raise InvalidInput(f"granularity must be one of {', '.join(GRANULARITIES)}")
-        facts, _ = await self._facts_for(kpi, start, end, filters)
+        facts, rows, _ = await self._parts(kpi, start, end, filters)
         buckets: dict[datetime, list[Fact]] = defaultdict(list)
+        states: dict[datetime, list[Any]] = defaultdict(list)
         for fact in facts:
             buckets[bucket_start(fact["at"], granularity)].append(fact)
+        for day, _, state in rows:
+            states[bucket_start(kpi_rollups.day_start(day), granularity)].append(state)
         out = []
         current = bucket_start(start, granularity)
         while current < end:
-            value = kpi.reduce(buckets.get(current, []))
+            value = self._reduce(kpi, buckets.get(current, []), states.get(current, []))
             out.append({"period_start": current, **{k: v for k, v in _out(kpi, value).items() if k != "unit"}})
             current = next_bucket(current, granularity)
         return out
