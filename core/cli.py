@@ -212,6 +212,132 @@ def plugins() -> None:
         click.echo(f"{info.name} {info.version} ({kind}): {', '.join(info.hooks)}")
 
 
+@main.command("kpis")
+@click.option("--from", "start", required=True, help="date (2026-03-01) or RFC 3339 UTC time")
+@click.option("--to", "end", required=True, help="date or RFC 3339 UTC time (exclusive)")
+@click.option("--channel", default=None)
+@click.option("--segment", default=None, type=click.Choice(["first_order", "returning", "reactivated"]))
+@click.option("--location", default=None)
+@click.option("--kpi", "kpi_id", default=None, help="one KPI (with --group-by or --granularity)")
+@click.option("--group-by", default=None)
+@click.option("--granularity", default=None, type=click.Choice(["day", "week", "month"]))
+@click.option("--format", "output", default="table", type=click.Choice(["table", "json", "csv"]), show_default=True)
+@human_errors
+def kpis_cmd(
+    start: str,
+    end: str,
+    channel: str | None,
+    segment: str | None,
+    location: str | None,
+    kpi_id: str | None,
+    group_by: str | None,
+    granularity: str | None,
+    output: str,
+) -> None:
+    """KPIs for a period, in the terminal."""
+    import msgspec
+
+    from core.runtime import Runtime
+    from core.services.kpi_export import kpi_csv, kpis_csv
+    from core.services.kpis import KPIEngine, period
+
+    filters = {k: v for k, v in (("channel", channel), ("segment", segment), ("location", location)) if v}
+
+    async def go() -> dict[str, Any]:
+        runtime = Runtime()
+        await runtime.start(with_queue=False)
+        try:
+            s, e = period(start, end)
+            engine = KPIEngine(runtime.host)
+            if kpi_id is None:
+                return {"from": s, "to": e, "filters": filters, "kpis": await engine.all(s, e, filters)}
+            kpi = engine.definition(kpi_id)
+            head = {"id": kpi.id, "from": s, "to": e, "filters": filters, "unit": kpi.unit}
+            if group_by:
+                return {**head, "group_by": group_by, "groups": await engine.grouped(kpi, s, e, filters, group_by)}
+            if granularity:
+                return {
+                    **head,
+                    "granularity": granularity,
+                    "series": await engine.series(kpi, s, e, filters, granularity),
+                }
+            return {**head, **(await engine.value(kpi, s, e, filters))}
+        finally:
+            await runtime.stop()
+
+    result = run(go())
+    if output == "json":
+        click.echo(msgspec.json.encode(result).decode())
+    elif output == "csv":
+        click.echo(kpis_csv(result) if kpi_id is None else kpi_csv(result), nl=False)
+    else:
+        _kpi_table(result)
+
+
+def _kpi_table(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def fmt(v: Any) -> str:
+        return "—" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
+
+    table = Table(
+        title=f"{result['from']:%Y-%m-%d %H:%M} → {result['to']:%Y-%m-%d %H:%M} UTC "
+        + (" ".join(f"{k}={v}" for k, v in result["filters"].items()) or "")
+    )
+    if "kpis" in result:
+        for column in ("kpi", "value", "unit", "numerator", "denominator", "n"):
+            table.add_column(column, justify="left" if column == "kpi" else "right")
+        for kpi_id, item in sorted(result["kpis"].items()):
+            mark = " *" if item.get("filter_not_applicable") else ""
+            table.add_row(
+                kpi_id + mark,
+                fmt(item["value"]),
+                item["unit"],
+                fmt(item.get("numerator")),
+                fmt(item.get("denominator")),
+                fmt(item.get("n")),
+            )
+    else:
+        rows = result.get("series") or result.get("groups") or [result]
+        label = "period_start" if "series" in result else ("key" if "groups" in result else "id")
+        for column in (label, "value", "numerator", "denominator", "n"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(
+                fmt(row.get(label)),
+                fmt(row.get("value")),
+                fmt(row.get("numerator")),
+                fmt(row.get("denominator")),
+                fmt(row.get("n")),
+            )
+    Console().print(table)
+
+
+@main.group()
+def rollups() -> None:
+    """KPI rollups (maintained by the worker; these commands are for operators and benchmarks)."""
+
+
+@rollups.command("build")
+@click.option("--max-days", default=100_000, show_default=True, type=int, help="stop after this many source-days")
+@human_errors
+def rollups_build(max_days: int) -> None:
+    """Build every dirty or missing daily rollup now."""
+    from core.runtime import Runtime
+    from core.services.kpi_rollups import build_pending
+
+    async def go() -> int:
+        runtime = Runtime()
+        await runtime.start(with_queue=False)
+        try:
+            return await build_pending(runtime.db, runtime.host, max_days=max_days)
+        finally:
+            await runtime.stop()
+
+    click.echo(f"built {run(go())} source-days")
+
+
 @main.group()
 def simulate() -> None:
     """Run a simulator of an external service (for demos and plugin development)."""

@@ -22,7 +22,7 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
 def configure_logging(level: str = "info", *, json: bool = True) -> None:
     numeric = getattr(logging, level.upper(), logging.INFO)
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=numeric)
-    for noisy in ("uvicorn.access", "arq.worker", "arq.jobs"):
+    for noisy in ("uvicorn.access", "arq.worker", "arq.jobs", "piccolo", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()

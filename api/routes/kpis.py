@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from litestar import Request, get
+from litestar import Request, Response, get
 from litestar.params import FromPath, QueryParameter
 
 from api.auth import OPS
 from api.deps import runtime_of
 from core.domain.errors import InvalidInput
 from core.hookspecs import hookimpl
+from core.services.kpi_export import kpi_csv, kpis_csv
 from core.services.kpis import KPIDefinitionOut, KPIEngine, definitions, period
 
 From = Annotated[
@@ -38,11 +39,16 @@ async def all_kpis(
     channel: Annotated[str | None, QueryParameter(name="channel", max_length=64)] = None,
     segment: Annotated[str | None, QueryParameter(name="segment", max_length=64)] = None,
     location: Annotated[str | None, QueryParameter(name="location", max_length=64)] = None,
-) -> dict[str, Any]:
+    output: Annotated[str | None, QueryParameter(name="format", max_length=10)] = None,
+) -> Any:
     s, e = period(start, end)
     filters = _filters(channel, segment, location)
     values = await KPIEngine(runtime_of(request).host).all(s, e, filters)
-    return {"from": s, "to": e, "filters": filters, "kpis": values}
+    result = {"from": s, "to": e, "filters": filters, "kpis": values}
+    if _wants_csv(request, output):
+        names = {d.id: d.name for d in definitions(runtime_of(request).host)}
+        return _csv(kpis_csv(result, names), f"kpis-{start}-{end}.csv")
+    return result
 
 
 @get("/v1/kpis/definitions", guards=[OPS], tags=["kpis"], summary="Every KPI's definition")
@@ -66,7 +72,8 @@ async def one_kpi(
     channel: Annotated[str | None, QueryParameter(name="channel", max_length=64)] = None,
     segment: Annotated[str | None, QueryParameter(name="segment", max_length=64)] = None,
     location: Annotated[str | None, QueryParameter(name="location", max_length=64)] = None,
-) -> dict[str, Any]:
+    output: Annotated[str | None, QueryParameter(name="format", max_length=10)] = None,
+) -> Any:
     s, e = period(start, end)
     filters = _filters(channel, segment, location)
     engine = KPIEngine(runtime_of(request).host)
@@ -75,10 +82,28 @@ async def one_kpi(
         raise InvalidInput("ask for group_by or granularity, not both")
     head = {"id": kpi.id, "from": s, "to": e, "filters": filters, "unit": kpi.unit}
     if group_by:
-        return {**head, "group_by": group_by, "groups": await engine.grouped(kpi, s, e, filters, group_by)}
-    if granularity:
-        return {**head, "granularity": granularity, "series": await engine.series(kpi, s, e, filters, granularity)}
-    return {**head, **(await engine.value(kpi, s, e, filters))}
+        result = {**head, "group_by": group_by, "groups": await engine.grouped(kpi, s, e, filters, group_by)}
+    elif granularity:
+        result = {**head, "granularity": granularity, "series": await engine.series(kpi, s, e, filters, granularity)}
+    else:
+        result = {**head, **(await engine.value(kpi, s, e, filters))}
+    if _wants_csv(request, output):
+        return _csv(kpi_csv(result), f"{kpi.id}-{start}-{end}.csv")
+    return result
+
+
+def _wants_csv(request: Request[Any, Any, Any], output: str | None) -> bool:
+    if output is not None and output not in {"json", "csv"}:
+        raise InvalidInput("format must be json or csv")
+    return output == "csv" or (output is None and request.headers.get("accept", "").startswith("text/csv"))
+
+
+def _csv(body: str, filename: str) -> Any:
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @hookimpl
