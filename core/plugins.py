@@ -41,6 +41,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "api.routes.payments",
     "api.routes.fulfilment",
     "api.routes.returns",
+    "api.routes.ops",
     "core.services.orders_kpis",
     "core.services.import_kinds",
     "core.jobs.builtin",
@@ -52,6 +53,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.routing_default.plugin",
     "plugins.courier_acs.plugin",
     "plugins.courier_pickup.courier",
+    "plugins.packaging_default.plugin",
     "core.services.returns_plugin",
     "core.services.kpi_rollups_plugin",
 )
