@@ -13,6 +13,12 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
+	@# Debian's Chromium + ChromeDriver for the ops dashboard's browser test (tests/ops); never a downloaded browser.
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian's chromium and chromium-driver: apt-get update -qq && apt-get install -y -qq chromium chromium-driver"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else echo "note: /usr/bin/chromium or /usr/bin/chromedriver is missing; as root run: apt-get install chromium chromium-driver" >&2; fi
 
 run: install
 	$(BIN)/emporio serve --with-worker --demo

@@ -2,7 +2,8 @@
 
 `Authorization: Bearer <key>`; a missing or unknown key → 401, a key without the scope → 403.
 Handlers declare their scopes with `guards=[requires(Scope.OPS)]`; open endpoints (health,
-webhooks) set `opt={"exclude_from_auth": True}`.
+webhooks) set `opt={"exclude_from_auth": True}`. The ops dashboard's session cookie stands in for
+the key on GET/HEAD requests only (see `ApiKeyAuthentication`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import Guard
 
 from core.domain.auth import Principal, Scope
+from core.services import ops_sessions
 from core.services.apikeys import authenticate
+
+OPS_SESSION_COOKIE = "emporio_ops"
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -31,6 +36,19 @@ class ApiKeyAuthentication(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         token = bearer_token(connection)
         if token is None:
+            # The ops dashboard (api/routes/ops.py) signs in once and then reads the API with its
+            # session cookie instead of a key. Only for safe methods: browsers attach cookies to
+            # cross-site form posts, so a cookie must never authorise a change (SameSite=Strict
+            # is the second lock). An Authorization header, when sent, always wins.
+            cookie = connection.cookies.get(OPS_SESSION_COOKIE)
+            if cookie and connection.scope.get("method") in SAFE_METHODS:
+                session_principal = await ops_sessions.authenticate(cookie)
+                if session_principal is None:
+                    raise NotAuthorizedException(
+                        "the ops session has expired or was revoked; sign in again at /ops",
+                        headers={"WWW-Authenticate": "Bearer"},
+                    )
+                return AuthenticationResult(user=session_principal, auth=None)
             raise NotAuthorizedException(
                 "send an API key as 'Authorization: Bearer <key>' (create one with `emporio keys create`)",
                 headers={"WWW-Authenticate": "Bearer"},

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import msgspec
 import structlog
+from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, Histogram
 
@@ -38,15 +39,23 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = [500]
+        response_started = [False]
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
+                response_started[0] = True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
             await app(scope, receive, send_wrapper)
+        except Exception as exc:
+            # Raised by an inner middleware (auth's 401) and answered by Litestar's outer exception
+            # handler after we return: log and count the status the client will get, not a 500.
+            if not response_started[0]:
+                status[0] = _status_of(exc)
+            raise
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"
@@ -62,6 +71,14 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             structlog.contextvars.unbind_contextvars("request_id")
 
     return middleware
+
+
+def _status_of(exc: Exception) -> int:
+    if isinstance(exc, HTTPException):
+        return int(exc.status_code)
+    if isinstance(exc, DomainError):
+        return exc.status
+    return 500
 
 
 async def _read_body(receive: Receive) -> bytes:

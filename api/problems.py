@@ -55,8 +55,13 @@ def problem(
     return Response(content=body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+_RESERVED = frozenset({"type", "title", "status", "detail", "errors", "slug", "headers"})
+
+
 def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    return problem(exc.status, exc.detail, slug=exc.slug, title=exc.title, errors=exc.errors, **exc.extra)
+    # An extra named like a problem member (e.g. status=…) must not turn a 4xx into a 500.
+    extra = {k: v for k, v in exc.extra.items() if k not in _RESERVED}
+    return problem(exc.status, exc.detail, slug=exc.slug, title=exc.title, errors=exc.errors, **extra)
 
 
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -81,6 +86,14 @@ def integrity_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     )
 
 
+def recursion_error(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    # msgspec refuses JSON nested deeper than it can decode with a RecursionError, which Litestar
+    # does not turn into a 400 like other decode errors: the client sent it, so it is bad input.
+    if "deserializ" in str(exc):
+        return problem(400, "the JSON body is nested too deeply", slug="validation")
+    return internal_error(request, exc)
+
+
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("api.unhandled", path=request.url.path, error=repr(exc), exc_info=exc)
     return problem(
@@ -94,6 +107,7 @@ def exception_handlers() -> dict[Any, Any]:
         ValidationException: validation_error,
         HTTPException: http_error,
         sqlite3.IntegrityError: integrity_error,
+        RecursionError: recursion_error,
         Exception: internal_error,
     }
     try:

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
+import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from core.db.tables import ALL_TABLES, SchemaMigration
@@ -42,6 +42,8 @@ def test_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
     """Point the engine at throwaway storage: a temp data dir, and on PostgreSQL a new database."""
     saved = dict(os.environ)
     os.environ["EMPORIO_DATA_DIR"] = str(tmp_path_factory.mktemp("emporio-data"))
+    # No automatic daily closes during tests: a test closes the dispatch itself when it wants to.
+    os.environ["EMPORIO_DISPATCH_TIMES"] = ""
     base = os.environ.get("EMPORIO_DATABASE_URL", "")
     created = None
     if base.startswith(("postgres://", "postgresql://")):
@@ -63,16 +65,38 @@ async def runtime(test_env: dict[str, str]) -> AsyncIterator[Runtime]:
 
 
 @pytest.fixture(scope="session")
-async def app_client(runtime: Runtime) -> AsyncIterator[AsyncTestClient[Any]]:
+async def app_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """The app served in-process on the test's own event loop (Litestar's AsyncTestClient would run
+    the lifespan and every request on a portal thread with its own loop: PostgreSQL pools created
+    there cannot be used by fixtures, and concurrent requests would be serialised)."""
     app = create_app(runtime)
-    async with AsyncTestClient(app=app, timeout=60) as client:
-        yield client
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def lifespan() -> None:  # entered and left in one task (its task group requires that)
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(lifespan())
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
+    if not started.is_set():
+        waiter.cancel()
+        task.result()  # startup failed: raise its error here
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver.local", timeout=60
+        ) as client:
+            yield client
+    finally:
+        stop.set()
+        await task
 
 
 class Api:
     """The test client plus one API key per scope: `await api.post(path, json=…, as_="ops")`."""
 
-    def __init__(self, client: AsyncTestClient[Any], keys: dict[str, str]) -> None:
+    def __init__(self, client: httpx.AsyncClient, keys: dict[str, str]) -> None:
         self.client = client
         self.keys = keys
 
@@ -104,7 +128,7 @@ async def reset_database(runtime: Runtime) -> None:
 
 
 @pytest.fixture
-async def api(app_client: AsyncTestClient[Any], runtime: Runtime) -> Api:
+async def api(app_client: httpx.AsyncClient, runtime: Runtime) -> Api:
     """A clean database and fresh keys for every test."""
     await reset_database(runtime)
     keys = {}

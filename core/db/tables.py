@@ -548,3 +548,20 @@ class KpiDirtyDay(Table, tablename="kpi_dirty_days"):
 
 
 ALL_TABLES = (*ALL_TABLES, KpiRollup, KpiRollupDay, KpiDirtyDay)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ops dashboard sessions (migration 0006)
+# ---------------------------------------------------------------------------------------------
+
+
+class OpsSession(Table, tablename="ops_sessions"):
+    id = Text(primary_key=True)
+    token_hash = Text()  # SHA-256 of the cookie's token; the token itself is never stored
+    key_id = Text()
+    created_at = _ts(null=False)
+    expires_at = _ts(null=False)
+    revoked_at = _ts()
+
+
+ALL_TABLES = (*ALL_TABLES, OpsSession)

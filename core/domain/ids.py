@@ -2,22 +2,44 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import threading
 import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
+_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
+
+
 def _encode(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        value, rem = divmod(value, 32)
-        chars.append(_ALPHABET[rem])
-    return "".join(reversed(chars))
+    """The low `length` base-32 digits of `value`, most significant first. Through base64's
+    base32 (C code, whole 40-bit groups so its 5-bit digits line up with the value's) then
+    mapped to our alphabet: ids are made per imported record, so this is a hot path."""
+    size = (length + 7) // 8 * 5
+    value &= (1 << (5 * length)) - 1
+    return base64.b32encode(value.to_bytes(size, "big")).translate(_CROCKFORD)[-length:].decode()
+
+
+_RANDOM_MAX = 1 << 80
+_lock = threading.Lock()
+_last = (0, 0)  # (millis, random part) of the latest id made by this process
 
 
 def new_id(prefix: str) -> str:
-    """`ord_01j…`: sorts by creation time, so cursors and "newest first" need no extra column."""
-    millis = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
+    """`ord_01j…`: sorts by creation time, so cursors and "newest first" need no extra column.
+
+    Monotonic within a process (as ULIDs are): an id made in the same millisecond as the last
+    one takes the next random value, so two events of one transaction never sort backwards."""
+    global _last
+    with _lock:
+        millis = time.time_ns() // 1_000_000
+        rand = int.from_bytes(os.urandom(10), "big")
+        last_millis, last_rand = _last
+        if millis <= last_millis:  # same millisecond, or the clock stepped back
+            millis, rand = last_millis, last_rand + 1
+            if rand >= _RANDOM_MAX:  # 2^80 ids in one millisecond: move to the next one
+                millis, rand = millis + 1, 0
+        _last = (millis, rand)
     return f"{prefix}_{_encode(millis, 10)}{_encode(rand, 16)}"

@@ -15,7 +15,7 @@ class Cron(msgspec.Struct, frozen=True, kw_only=True):
 
     minute: tuple[int, ...] = ()
     hour: tuple[int, ...] = ()
-    second: int = 0
+    second: int | tuple[int, ...] = 0
 
 
 class JobSpec(msgspec.Struct, frozen=True, kw_only=True):

@@ -54,7 +54,7 @@ def check_transition(order_id: str, current: OrderStatus, target: OrderStatus) -
         raise IllegalTransition(
             f"order {order_id} is {current}; it cannot become {target} (allowed next: {allowed})",
             order_id=order_id,
-            status=str(current),
+            current_status=str(current),
         )
 
 

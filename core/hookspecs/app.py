@@ -30,8 +30,8 @@ def register_routes(register: Callable[[Any], None]) -> None:
 
     Args:
         register: call it with a Litestar `Router`, `Controller` subclass or route handler.
-            Handlers declare their scope with `opt={"scopes": ("ops",)}` (see `api.auth`) and
-            are authenticated unless `opt={"exclude_from_auth": True}`.
+            Handlers declare their scope with a guard, `guards=[requires(Scope.OPS)]` (see
+            `api.auth`); every handler is authenticated unless `opt={"exclude_from_auth": True}`.
 
     Returns:
         Nothing; every plugin's registrations are collected. Two handlers on the same path and
@@ -85,7 +85,7 @@ def register_kpis(register: Callable[[KPIDefinition], None]) -> None:
     """Contribute KPI definitions to the KPI engine.
 
     When it is called:
-        Once, when the KPI registry is first needed (API start, `emporio kpis`).
+        Once, when the KPI registry is first needed (the first KPI request, `emporio kpis`).
 
     Args:
         register: call it with a `core.domain.kpis.KPIDefinition`: `id`, `name`, `unit`, the

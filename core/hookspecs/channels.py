@@ -86,7 +86,7 @@ def register_sales_channels(register: Callable[[SalesChannelConnector], None]) -
             is refused.
 
     Returns:
-        Nothing; all registrations are collected into `core.plugins.Registry.channels`.
+        Nothing; all registrations are collected into `core.plugins.PluginHost.channels`.
 
     Example:
         ```python

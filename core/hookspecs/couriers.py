@@ -176,7 +176,7 @@ def register_couriers(register: Callable[[Courier], None]) -> None:
             stamps the plugin's name and refuses a duplicate `name`.
 
     Returns:
-        Nothing; all registrations are collected into `core.plugins.Registry.couriers`.
+        Nothing; all registrations are collected into `core.plugins.PluginHost.couriers`.
 
     Example:
         ```python

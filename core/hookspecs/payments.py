@@ -195,7 +195,7 @@ def register_payment_processors(register: Callable[[PaymentProcessor], None]) ->
             `name` (naming both plugins).
 
     Returns:
-        Nothing; all registrations are collected into `core.plugins.Registry.payment_processors`.
+        Nothing; all registrations are collected into `core.plugins.PluginHost.payment_processors`.
 
     Example:
         ```python

@@ -50,7 +50,7 @@ def build_worker(runtime: Runtime, *, burst: bool = False) -> Worker:
                     name=spec.name,
                     minute=set(spec.cron.minute) or None,
                     hour=set(spec.cron.hour) or None,
-                    second=spec.cron.second,
+                    second=set(spec.cron.second) if isinstance(spec.cron.second, tuple) else spec.cron.second,
                     run_at_startup=False,
                     unique=True,
                     timeout=spec.timeout_s,
@@ -90,5 +90,13 @@ async def run_worker(runtime: Runtime, stop: asyncio.Event | None = None) -> Non
         else:
             await stop.wait()
     finally:
-        await worker.close()
+        try:
+            await worker.close()
+        except asyncio.CancelledError:
+            # arq's close() cancels the jobs in flight and re-raises a cancellation that hits one
+            # while it is still fetching its job. Such a job stays queued (and its event stays in
+            # the outbox), so stopping mid-job is not an error, unless this task is itself cancelled.
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
         task.cancel()

@@ -56,9 +56,9 @@ async def create_key(name: str, scopes: list[str]) -> CreatedKey:
 
 
 async def authenticate(plain: str) -> Principal | None:
-    rows = await ApiKey.select(ApiKey.id, ApiKey.name, ApiKey.scopes, ApiKey.revoked_at).where(
-        ApiKey.key_hash == hash_key(plain)
-    )
+    # Raw SQL: this runs for every request, and building the query with the ORM costs more than
+    # the indexed lookup itself.
+    rows = await ApiKey.raw("SELECT id, name, scopes, revoked_at FROM api_keys WHERE key_hash = {}", hash_key(plain))
     if not rows or rows[0]["revoked_at"] is not None:
         return None
     row = rows[0]

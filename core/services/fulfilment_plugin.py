@@ -61,6 +61,25 @@ async def create_voucher_job(ctx: dict[str, Any], shipment_id: str) -> str:
     return state.value
 
 
+async def sweep_vouchers_job(ctx: dict[str, Any]) -> int:
+    """Packed shipments still without a voucher whose lease has lapsed (a worker died, or Redis
+    lost the job) are queued again; the lease keeps two executors from creating at once."""
+    runtime: Runtime = ctx["runtime"]
+    now = utcnow()
+    rows = await Shipment.select(Shipment.id, Shipment.voucher_tries).where(
+        (Shipment.status == ShipmentStatus.PACKED.value)
+        & Shipment.voucher_state.is_in([VoucherState.NONE.value, VoucherState.REQUESTED.value])
+        & (Shipment.packed_at < now - timedelta(seconds=20))
+        & (Shipment.voucher_lease_until.is_null() | (Shipment.voucher_lease_until < now))
+    )
+    for row in rows:
+        if runtime.queue is not None and row["voucher_tries"] < shipments.MAX_VOUCHER_TRIES:
+            await runtime.queue.enqueue(
+                shipments.VOUCHER_JOB, row["id"], job_id=f"{row['id']}:sweep:{row['voucher_tries']}"
+            )
+    return len(rows)
+
+
 async def refresh_tracking_job(ctx: dict[str, Any]) -> int:
     runtime: Runtime = ctx["runtime"]
     done = 0
@@ -150,6 +169,9 @@ async def reconcile_cod_job(ctx: dict[str, Any]) -> int:
 def register_jobs(register: Callable[[JobSpec], None]) -> None:
     register(JobSpec(name=ROUTE_JOB, function=route_order_job))
     register(JobSpec(name=shipments.VOUCHER_JOB, function=create_voucher_job, max_tries=shipments.MAX_VOUCHER_TRIES))
+    register(
+        JobSpec(name="fulfilment.sweep_vouchers", function=sweep_vouchers_job, cron=Cron(second=(3, 33)), max_tries=1)
+    )
     register(
         JobSpec(
             name="fulfilment.refresh_tracking",

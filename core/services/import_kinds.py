@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from core.db import bulk
 from core.db.database import utcnow
 from core.db.tables import Customer, Location, Order, OrderLine, Product, SalesChannel
 from core.domain.catalogue import Code, Currency, LocationType, Sku
@@ -82,55 +83,63 @@ class OrderRecord(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 async def external_to_internal(table: Any, ctx: ImportContext, kind: str, refs: set[str]) -> dict[str, str]:
-    """Map the shop's ids to ours: from this import's cache, else from the database."""
+    """Map the shop's ids to ours: from this import's cache, else from the database (one query)."""
     found = {r: ctx.refs[(kind, r)] for r in refs if (kind, r) in ctx.refs}
-    missing = sorted(refs - found.keys())
-    for i in range(0, len(missing), 500):
-        chunk = missing[i : i + 500]
-        for row in await table.select(table.id, table.external_ref).where(table.external_ref.is_in(chunk)):
-            found[row["external_ref"]] = row["id"]
-            ctx.refs[(kind, row["external_ref"])] = row["id"]
+    missing = refs - found.keys()
+    if missing:
+        for internal, external in await bulk.select_in(table, ("id", "external_ref"), "external_ref", missing):
+            found[external] = ctx.refs[(kind, external)] = internal
     return found
+
+
+def refused_reference(ctx: ImportContext, row: ImportRow, kind: str, ref: str, found: dict[str, str]) -> bool:
+    """True when `ref` is unknown, or is a record of this batch written on a later line."""
+    return ref not in found or not ctx.refers_back(kind, ref, row.line_no)
+
+
+CUSTOMER_COLUMNS = ("id", "external_ref", "email", "name", "phone", "locale", "created_at")
 
 
 async def apply_customers(rows: Sequence[ImportRow], ctx: ImportContext) -> None:
     refs = await external_to_internal(Customer, ctx, "customer", {r.record.id for r in rows})
-    fresh = []
+    fresh: list[tuple[Any, ...]] = []
+    lines: dict[str, int] = {}
+    now = utcnow()
     for row in rows:
         rec: CustomerRecord = row.record
         if rec.id in refs:
             continue
         internal = new_id("cus")
         refs[rec.id] = ctx.refs[("customer", rec.id)] = internal
-        fresh.append(
-            Customer(
-                id=internal,
-                external_ref=rec.id,
-                email=rec.email.lower() if rec.email else None,
-                name=rec.name,
-                phone=rec.phone,
-                locale=rec.locale,
-                created_at=rec.created_at or utcnow(),
-            )
-        )
-    if fresh:
-        emails = [c.email for c in fresh if c.email]
-        taken = (
-            {r["email"] for r in await Customer.select(Customer.email).where(Customer.email.is_in(emails))}
-            if emails
-            else set()
-        )
-        dupes = {e for e in emails if emails.count(e) > 1} | taken
-        for customer in fresh:
-            if customer.email in dupes:
-                line = next(r.line_no for r in rows if r.record.id == customer.external_ref)
-                raise ImportLineError(line, f"customer email {customer.email} belongs to another customer")
-        await Customer.insert(*fresh)
+        ctx.born[("customer", rec.id)] = row.line_no
+        email = rec.email.lower() if rec.email else None
+        fresh.append((internal, rec.id, email, rec.name, rec.phone, rec.locale, rec.created_at or now))
+        if email:
+            if email in lines:
+                raise ImportLineError(row.line_no, f"customer email {email} belongs to another customer")
+            lines[email] = row.line_no
+    if lines:
+        taken = await bulk.select_in(Customer, ("email",), "email", lines)
+        if taken:
+            email = min((e for (e,) in taken), key=lines.__getitem__)
+            raise ImportLineError(lines[email], f"customer email {email} belongs to another customer")
+    await bulk.insert(Customer, CUSTOMER_COLUMNS, fresh)
+
+
+def note_new(ctx: ImportContext, kind: str, rows: Sequence[ImportRow], key: str, existing: set[str]) -> None:
+    """Cache the batch's keys as known and note the line of each one new to the database."""
+    for row in reversed(rows):  # the first line of a key wins
+        ref = getattr(row.record, key)
+        ctx.refs[(kind, ref)] = ref
+        if ref not in existing:
+            ctx.born[(kind, ref)] = row.line_no
 
 
 async def apply_products(rows: Sequence[ImportRow], ctx: ImportContext) -> None:
     now = utcnow()
     records: dict[str, ProductRecord] = {r.record.sku: r.record for r in rows}
+    existing = {sku for (sku,) in await bulk.select_in(Product, ("sku",), "sku", records)}
+    note_new(ctx, "product", rows, "sku", existing)
     await Product.insert(
         *[
             Product(
@@ -156,6 +165,8 @@ async def apply_products(rows: Sequence[ImportRow], ctx: ImportContext) -> None:
 async def apply_locations(rows: Sequence[ImportRow], ctx: ImportContext) -> None:
     now = utcnow()
     records: dict[str, LocationRecord] = {r.record.code: r.record for r in rows}
+    existing = {code for (code,) in await bulk.select_in(Location, ("code",), "code", records)}
+    note_new(ctx, "location", rows, "code", existing)
     await Location.insert(
         *[
             Location(
@@ -177,23 +188,48 @@ async def apply_locations(rows: Sequence[ImportRow], ctx: ImportContext) -> None
     ).on_conflict(action="DO NOTHING")
 
 
+ORDER_COLUMNS = (
+    "id",
+    "external_ref",
+    "channel",
+    "customer_id",
+    "status",
+    "currency",
+    "merchandise_total",
+    "shipping_total",
+    "grand_total",
+    "placed_at",
+    "promised_ship_by",
+    "promised_delivery_by",
+    "cancelled_at",
+    "updated_at",
+)
+ORDER_LINE_COLUMNS = ("id", "order_id", "sku", "qty", "unit_price", "qty_shipped", "qty_delivered")
+
+
+async def known_products(ctx: ImportContext, skus: set[str]) -> set[str]:
+    """The SKUs among `skus` that exist (cached in ctx.refs as ("product", sku))."""
+    known = {s for s in skus if ("product", s) in ctx.refs}
+    for (sku,) in await bulk.select_in(Product, ("sku",), "sku", skus - known):
+        ctx.refs[("product", sku)] = sku
+        known.add(sku)
+    return known
+
+
 async def apply_orders(rows: Sequence[ImportRow], ctx: ImportContext) -> None:
     customers = await external_to_internal(Customer, ctx, "customer", {r.record.customer_id for r in rows})
     existing = await external_to_internal(Order, ctx, "order", {r.record.id for r in rows})
-    skus = {ln.sku for r in rows for ln in r.record.lines}
-    known_skus = (
-        {p["sku"] for p in await Product.select(Product.sku).where(Product.sku.is_in(sorted(skus)))} if skus else set()
-    )
+    known_skus = await known_products(ctx, {ln.sku for r in rows for ln in r.record.lines})
     channels = {c["code"] for c in await SalesChannel.select(SalesChannel.code)}
     now = utcnow()
-    orders: list[Order] = []
-    lines: list[OrderLine] = []
+    orders: list[tuple[Any, ...]] = []
+    lines: list[tuple[Any, ...]] = []
     new_channels: set[str] = set()
     for row in rows:
         rec: OrderRecord = row.record
         if rec.id in existing:
             continue  # imported before: re-running a file changes nothing
-        if rec.customer_id not in customers:
+        if refused_reference(ctx, row, "customer", rec.customer_id, customers):
             raise ImportLineError(
                 row.line_no,
                 f"order {rec.id} refers to customer {rec.customer_id}, "
@@ -201,7 +237,7 @@ async def apply_orders(rows: Sequence[ImportRow], ctx: ImportContext) -> None:
             )
         seen: set[str] = set()
         for ln in rec.lines:
-            if ln.sku not in known_skus:
+            if ln.sku not in known_skus or not ctx.refers_back("product", ln.sku, row.line_no):
                 raise ImportLineError(row.line_no, f"order {rec.id} has a line for unknown product {ln.sku}")
             if ln.sku in seen:
                 raise ImportLineError(
@@ -213,42 +249,51 @@ async def apply_orders(rows: Sequence[ImportRow], ctx: ImportContext) -> None:
             channels.add(rec.channel)
         order_id = new_id("ord")
         existing[rec.id] = ctx.refs[("order", rec.id)] = order_id
+        ctx.born[("order", rec.id)] = row.line_no
         total = sum(ln.qty * ln.unit_price for ln in rec.lines)
-        # History is taken as completed; shipment and return records refine what happened.
+        # History is taken as completed (its lines shipped and delivered in full, so returns can
+        # count against them); shipment and return records refine what happened.
         status = OrderStatus.CANCELLED if rec.cancelled_at else OrderStatus.DELIVERED
+        done = 0 if rec.cancelled_at else 1
         orders.append(
-            Order(
-                id=order_id,
-                external_ref=rec.id,
-                channel=rec.channel,
-                customer_id=customers[rec.customer_id],
-                status=status.value,
-                currency=rec.currency,
-                merchandise_total=total,
-                shipping_total=0,
-                grand_total=total,
-                placed_at=rec.placed_at,
-                promised_ship_by=rec.promised_ship_by,
-                promised_delivery_by=rec.promised_delivery_by,
-                cancelled_at=rec.cancelled_at,
-                updated_at=now,
+            (
+                order_id,
+                rec.id,
+                rec.channel,
+                customers[rec.customer_id],
+                status.value,
+                rec.currency,
+                total,
+                0,
+                total,
+                rec.placed_at,
+                rec.promised_ship_by,
+                rec.promised_delivery_by,
+                rec.cancelled_at,
+                now,
             )
         )
         lines.extend(
-            OrderLine(id=f"{order_id}|{ln.sku}", order_id=order_id, sku=ln.sku, qty=ln.qty, unit_price=ln.unit_price)
+            (f"{order_id}|{ln.sku}", order_id, ln.sku, ln.qty, ln.unit_price, ln.qty * done, ln.qty * done)
             for ln in rec.lines
         )
     for code in sorted(new_channels):
         await SalesChannel.insert(SalesChannel(code=code, name=code, kind="imported", created_at=now))
-    for i in range(0, len(orders), 1000):
-        await Order.insert(*orders[i : i + 1000])
-    for i in range(0, len(lines), 2000):
-        await OrderLine.insert(*lines[i : i + 2000])
+    await bulk.insert(Order, ORDER_COLUMNS, orders)
+    await bulk.insert(OrderLine, ORDER_LINE_COLUMNS, lines)
 
 
 @hookimpl
 def register_import_kinds(register: Callable[[ImportKind], None]) -> None:
-    register(ImportKind(kind="customer", record_type=CustomerRecord, apply=apply_customers))
-    register(ImportKind(kind="product", record_type=ProductRecord, apply=apply_products))
-    register(ImportKind(kind="location", record_type=LocationRecord, apply=apply_locations))
-    register(ImportKind(kind="order", record_type=OrderRecord, apply=apply_orders))
+    none: frozenset[str] = frozenset()
+    register(ImportKind(kind="customer", record_type=CustomerRecord, apply=apply_customers, depends_on=none))
+    register(ImportKind(kind="product", record_type=ProductRecord, apply=apply_products, depends_on=none))
+    register(ImportKind(kind="location", record_type=LocationRecord, apply=apply_locations, depends_on=none))
+    register(
+        ImportKind(
+            kind="order",
+            record_type=OrderRecord,
+            apply=apply_orders,
+            depends_on=frozenset({"customer", "product"}),
+        )
+    )

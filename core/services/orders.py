@@ -14,7 +14,17 @@ from typing import Any
 import msgspec
 
 from core.db.database import Database, utcnow
-from core.db.tables import Location, Order, OrderLine, Payment, Product, Reservation, SalesChannel, Shipment
+from core.db.tables import (
+    InventoryMovement,
+    Location,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+    Reservation,
+    SalesChannel,
+    Shipment,
+)
 from core.domain.errors import InsufficientStock, InvalidInput, NotFound
 from core.domain.ids import new_id
 from core.domain.money import Money
@@ -69,11 +79,23 @@ async def _validate(cmd: PlaceOrder, host: PluginHost) -> tuple[dict[str, dict[s
                 {"field": f"lines[{i}].sku", "message": f"{sku} appears twice; put the total qty on one line"}
             )
         seen.add(sku)
-    products = {p["sku"]: p for p in await Product.select().where(Product.sku.is_in(list(seen)))}
+    wanted = sorted(seen)
+    # The prices and whether the channel exists, in one round trip.
+    rows = await Product.raw(
+        "SELECT sku, price_amount, currency, preorder, backorder, "
+        "(SELECT COUNT(*) FROM sales_channels WHERE code = {}) AS channel_known "
+        "FROM products WHERE sku IN " + _in(wanted),
+        cmd.channel,
+        *wanted,
+    )
+    products = {p["sku"]: p for p in rows}
     for i, sku in enumerate(skus):
         if sku not in products:
             errors.append({"field": f"lines[{i}].sku", "message": f"unknown product {sku}"})
-    if not await SalesChannel.exists().where(SalesChannel.code == cmd.channel):
+    channel_known = (
+        rows[0]["channel_known"] > 0 if rows else await SalesChannel.exists().where(SalesChannel.code == cmd.channel)
+    )
+    if not channel_known:
         errors.append({"field": "channel", "message": f"unknown sales channel {cmd.channel}"})
     if cmd.delivery.method == DeliveryMethod.PICKUP:
         code = cmd.delivery.pickup_location
@@ -158,10 +180,19 @@ async def _reserve(
     if short:
         detail = "; ".join(f"{s['sku']}: {s['requested']} requested, {s['available']} available" for s in short)
         raise InsufficientStock(f"not enough stock, nothing was reserved ({detail})", errors=short)
-    now = utcnow()
-    for level_id, _, qty in takes:
+    if takes:  # one statement for every level taken from (each is one round trip less to the database)
+        by_level: dict[str, int] = defaultdict(int)
+        for level_id, _, qty in takes:
+            by_level[level_id] += qty
+        ids = sorted(by_level)
         await db.fetch(
-            "UPDATE inventory_levels SET reserved = reserved + {}, updated_at = {} WHERE id = {}", qty, now, level_id
+            "UPDATE inventory_levels SET reserved = reserved + CASE id "
+            + " ".join("WHEN {} THEN CAST({} AS INTEGER)" for _ in ids)
+            + " END, updated_at = {} WHERE id IN "
+            + _in(ids),
+            *[v for level_id in ids for v in (level_id, by_level[level_id])],
+            utcnow(),
+            *ids,
         )
     return takes, deferred
 
@@ -192,47 +223,57 @@ async def place_order(
         reservation_rows.append(
             Reservation(id=f"{order_id}|{sku}|{location}", order_id=order_id, sku=sku, location=location, qty=qty)
         )
-    await Order.insert(
-        Order(
-            id=order_id,
-            external_ref=cmd.external_ref,
-            channel=cmd.channel,
-            customer_id=customer_id,
-            status=status.value,
-            currency=currency,
-            merchandise_total=merchandise,
-            shipping_total=0,
-            grand_total=merchandise,
-            placed_at=now,
-            promised_ship_by=add_business_days(now, settings.promise_ship_days),
-            promised_delivery_by=add_business_days(now, settings.promise_delivery_days),
-            shipping_address=msgspec.json.encode(cmd.shipping_address).decode() if cmd.shipping_address else None,
-            delivery_method=cmd.delivery.method.value,
-            pickup_location=cmd.delivery.pickup_location,
-            payment_provider=cmd.payment.provider if cmd.payment else None,
-            updated_at=now,
-            replacement_of=free_of,
+    order_row = Order(
+        id=order_id,
+        external_ref=cmd.external_ref,
+        channel=cmd.channel,
+        customer_id=customer_id,
+        status=status.value,
+        currency=currency,
+        merchandise_total=merchandise,
+        shipping_total=0,
+        grand_total=merchandise,
+        placed_at=now,
+        promised_ship_by=add_business_days(now, settings.promise_ship_days),
+        promised_delivery_by=add_business_days(now, settings.promise_delivery_days),
+        shipping_address=msgspec.json.encode(cmd.shipping_address).decode() if cmd.shipping_address else None,
+        delivery_method=cmd.delivery.method.value,
+        pickup_location=cmd.delivery.pickup_location,
+        payment_provider=cmd.payment.provider if cmd.payment else None,
+        updated_at=now,
+        replacement_of=free_of,
+    )
+    await Order.insert(order_row)
+    line_rows = [
+        OrderLine(
+            id=f"{order_id}|{line.sku}",
+            order_id=order_id,
+            sku=line.sku,
+            qty=line.qty,
+            unit_price=products[line.sku]["price_amount"],
+            qty_reserved=reserved_by_sku[line.sku],
+            qty_deferred=deferred.get(line.sku, 0),
         )
-    )
-    await OrderLine.insert(
-        *[
-            OrderLine(
-                id=f"{order_id}|{line.sku}",
-                order_id=order_id,
-                sku=line.sku,
-                qty=line.qty,
-                unit_price=products[line.sku]["price_amount"],
-                qty_reserved=reserved_by_sku[line.sku],
-                qty_deferred=deferred.get(line.sku, 0),
-            )
-            for line in cmd.lines
-        ]
-    )
+        for line in cmd.lines
+    ]
+    await OrderLine.insert(*line_rows)
     if reservation_rows:
         await Reservation.insert(*reservation_rows)
-    for level_id, location, qty in takes:
-        await movement(
-            location, level_id.split("|", 1)[1], reserved_delta=qty, reason="order_reserved", order_id=order_id
+        await InventoryMovement.insert(
+            *[
+                InventoryMovement(
+                    id=new_id("mov"),
+                    location=r.location,
+                    sku=r.sku,
+                    on_hand_delta=0,
+                    reserved_delta=r.qty,
+                    reason="order_reserved",
+                    order_id=order_id,
+                    actor=None,
+                    at=utcnow(),
+                )
+                for r in reservation_rows
+            ]
         )
     await events.record(
         "order.placed",
@@ -261,14 +302,28 @@ async def place_order(
         await events.record(
             "order.confirmed", order_id=order_id, customer_id=customer_id, subject_type="order", subject_id=order_id
         )
-    return await get_order(order_id)
+    return await get_order(
+        order_id,
+        written=(order_row.to_dict(), [ln.to_dict() for ln in line_rows], [r.to_dict() for r in reservation_rows]),
+    )
 
 
 def _json(value: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
 
 
-async def get_order(order_id: str) -> OrderOut:
+async def get_order(
+    order_id: str,
+    *,
+    written: tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]] | None = None,
+) -> OrderOut:
+    """The order as the API shows it. `written`: the order, line and reservation rows intake has
+    just inserted; a new order has no payments, allocation or shipments yet, so it is answered
+    from them instead of six queries reading it back."""
+    if written is not None:
+        order, lines, reservations = written
+        by_id = sorted(lines, key=lambda ln: str(ln["id"])), sorted(reservations, key=lambda r: str(r["id"]))
+        return order_out(order, *by_id)
     rows = await Order.select().where(Order.id == order_id)
     if not rows:
         raise NotFound(f"no order with id {order_id}")

@@ -28,9 +28,13 @@ def decode_cursor(cursor: str | None) -> str | None:
     if not cursor:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        # validate=True: a stray character must not silently decode to another (or no) position
+        key = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput("cursor is not one this API returned; start again without it") from None
+        key = ""
+    if not key:
+        raise InvalidInput("cursor is not one this API returned; start again without it")
+    return key
 
 
 def check_limit(limit: int) -> int:

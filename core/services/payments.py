@@ -327,7 +327,27 @@ async def confirm_payment(runtime: Runtime, payment_id: str, payment_method: str
 # ---------------------------------------------------------------------------------------------
 
 
+ATTEMPT_DETAILS = ("method", "card_brand", "funding", "issuer_bank", "decline_code")
+
+
 async def record_attempt(row: dict[str, Any], attempt: AttemptInfo) -> bool:
+    """Record one try at paying; True when it is new. The same try reported again (the
+    customer's confirmation, then the provider's webhook) only fills in the details the first
+    report lacked (a declined card's brand is in the webhook, not in the decline error)."""
+    known = (
+        await PaymentAttempt.select(PaymentAttempt.id, *(getattr(PaymentAttempt, f) for f in ATTEMPT_DETAILS))
+        .where((PaymentAttempt.provider == row["provider"]) & (PaymentAttempt.external_ref == attempt.reference))
+        .first()
+    )
+    if known is not None:
+        missing = {
+            getattr(PaymentAttempt, f): getattr(attempt, f)
+            for f in ATTEMPT_DETAILS
+            if known[f] is None and getattr(attempt, f) is not None
+        }
+        if missing:
+            await PaymentAttempt.update(missing).where(PaymentAttempt.id == known["id"])
+        return False
     inserted = await PaymentAttempt.raw(
         "INSERT INTO payment_attempts (id, external_ref, payment_id, order_id, provider, method, card_brand, funding, "
         "issuer_bank, amount, currency, status, decline_code, attempted_at) "
@@ -450,7 +470,9 @@ async def request_movement(
     runtime: Runtime, payment_id: str, kind: MovementKind, amount: int | None, key: str, reason: str | None = None
 ) -> str:
     """Record a pending movement (validated against the ledger); returns its id. Repeating the
-    same key with the same amount returns the same movement; with another amount → 422."""
+    same key returns the same movement; with another explicit amount → 422. No amount means
+    "all that is left", which the first request with that key already fixed: a retry of it
+    returns that movement even though nothing is left any more."""
     async with runtime.unit_of_work():
         row = await _payment_row(runtime.db, payment_id, lock=True)
         existing = await MoneyMovement.select().where(
@@ -458,16 +480,16 @@ async def request_movement(
             & (MoneyMovement.kind == kind.value)
             & (MoneyMovement.idempotency_key == key)
         )
-        ledger = await ledger_of(row)
-        if amount is None:
-            amount = ledger.capturable if kind in (MovementKind.CAPTURE, MovementKind.CANCEL) else ledger.refundable
         if existing:
-            if existing[0]["amount"] != amount:
+            if amount is not None and existing[0]["amount"] != amount:
                 raise IdempotencyMismatch(
                     f"{kind} key {key!r} was first used for {existing[0]['amount']}, not {amount}; use a new key"
                 )
             movement_id: str = existing[0]["id"]
             return movement_id
+        ledger = await ledger_of(row)
+        if amount is None:
+            amount = ledger.capturable if kind in (MovementKind.CAPTURE, MovementKind.CANCEL) else ledger.refundable
         if amount <= 0:
             raise Conflict(f"payment {payment_id} has nothing to {kind} (status {row['status']})")
         if kind is MovementKind.CAPTURE or kind is MovementKind.CANCEL:

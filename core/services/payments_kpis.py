@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
+from core.db import bulk
 from core.db.tables import Checkout, Order, PaymentAttempt
 from core.domain.ids import new_id
 from core.domain.imports import ImportContext, ImportKind, ImportLineError, ImportRow
 from core.domain.kpis import Fact, FactQuery, FactSource, KPIDefinition, ratio
 from core.hookspecs import hookimpl
-from core.services.import_kinds import external_to_internal
+from core.services.import_kinds import external_to_internal, refused_reference
 from core.services.kpis import as_utc
 from core.services.orders_kpis import segment_of
 
@@ -121,75 +122,108 @@ class PaymentAttemptRecord(msgspec.Struct, frozen=True, kw_only=True, forbid_unk
     decline_code: str | None = None
 
 
+CHECKOUT_COLUMNS = ("id", "external_ref", "channel", "customer_id", "lines", "started_at", "order_id")
+ATTEMPT_COLUMNS = (
+    "id",
+    "external_ref",
+    "order_id",
+    "provider",
+    "method",
+    "card_brand",
+    "funding",
+    "issuer_bank",
+    "amount",
+    "currency",
+    "status",
+    "decline_code",
+    "attempted_at",
+)
+
+
 async def apply_checkouts(rows: Sequence[ImportRow], ctx: ImportContext) -> None:
     from core.db.tables import Customer
 
     existing = {
-        r["external_ref"]
-        for r in await Checkout.select(Checkout.external_ref).where(
-            Checkout.external_ref.is_in([r.record.id for r in rows])
-        )
+        ref for (ref,) in await bulk.select_in(Checkout, ("external_ref",), "external_ref", {r.record.id for r in rows})
     }
     customers = await external_to_internal(
         Customer, ctx, "customer", {r.record.customer_id for r in rows if r.record.customer_id}
     )
     orders = await external_to_internal(Order, ctx, "order", {r.record.order_id for r in rows if r.record.order_id})
-    fresh = []
+    fresh: list[tuple[Any, ...]] = []
     for row in rows:
         rec: CheckoutRecord = row.record
         if rec.id in existing:
             continue
-        if rec.customer_id and rec.customer_id not in customers:
+        if rec.customer_id and refused_reference(ctx, row, "customer", rec.customer_id, customers):
             raise ImportLineError(row.line_no, f"checkout {rec.id} refers to unknown customer {rec.customer_id}")
-        if rec.order_id and rec.order_id not in orders:
+        if rec.order_id and refused_reference(ctx, row, "order", rec.order_id, orders):
             raise ImportLineError(row.line_no, f"checkout {rec.id} refers to unknown order {rec.order_id}")
         existing.add(rec.id)
         fresh.append(
-            Checkout(
-                id=new_id("chk"),
-                external_ref=rec.id,
-                channel=rec.channel,
-                customer_id=customers.get(rec.customer_id or ""),
-                lines="[]",
-                started_at=rec.started_at,
-                completed_at=None,
-                order_id=orders.get(rec.order_id or ""),
+            (
+                new_id("chk"),
+                rec.id,
+                rec.channel,
+                customers.get(rec.customer_id or ""),
+                "[]",
+                rec.started_at,
+                orders.get(rec.order_id or ""),
             )
         )
-    if fresh:
-        await Checkout.insert(*fresh)
+    await bulk.insert(Checkout, CHECKOUT_COLUMNS, fresh)
 
 
 async def apply_attempts(rows: Sequence[ImportRow], ctx: ImportContext) -> None:
     orders = await external_to_internal(Order, ctx, "order", {r.record.order_id for r in rows})
-    fresh = []
+    # (provider, external_ref) is unique: an attempt imported before is skipped, as is a repeat
+    # in the same batch (the first one wins).
+    keys = {(r.record.provider, f"import:{r.record.id}") for r in rows}
+    seen = await bulk.select_pairs(PaymentAttempt, ("provider", "external_ref"), keys)
+    fresh: list[tuple[Any, ...]] = []
     for row in rows:
         rec: PaymentAttemptRecord = row.record
-        if rec.order_id not in orders:
+        if refused_reference(ctx, row, "order", rec.order_id, orders):
             raise ImportLineError(row.line_no, f"payment_attempt {rec.id} refers to unknown order {rec.order_id}")
+        key = (rec.provider, f"import:{rec.id}")
+        if key in seen:
+            continue
+        seen.add(key)
         fresh.append(
-            PaymentAttempt(
-                id=new_id("att"),
-                external_ref=f"import:{rec.id}",
-                payment_id=None,
-                order_id=orders[rec.order_id],
-                provider=rec.provider,
-                method=rec.method,
-                card_brand=rec.card_brand,
-                funding=rec.funding,
-                issuer_bank=rec.issuer_bank,
-                amount=rec.amount,
-                currency=rec.currency,
-                status=rec.status,
-                decline_code=rec.decline_code,
-                attempted_at=rec.attempted_at,
+            (
+                new_id("att"),
+                key[1],
+                orders[rec.order_id],
+                rec.provider,
+                rec.method,
+                rec.card_brand,
+                rec.funding,
+                rec.issuer_bank,
+                rec.amount,
+                rec.currency,
+                rec.status,
+                rec.decline_code,
+                rec.attempted_at,
             )
         )
-    if fresh:
-        await PaymentAttempt.insert(*fresh).on_conflict(action="DO NOTHING")
+    await bulk.insert(PaymentAttempt, ATTEMPT_COLUMNS, fresh)
 
 
 @hookimpl
 def register_import_kinds(register: Callable[[ImportKind], None]) -> None:
-    register(ImportKind(kind="checkout", record_type=CheckoutRecord, apply=apply_checkouts))
-    register(ImportKind(kind="payment_attempt", record_type=PaymentAttemptRecord, apply=apply_attempts))
+    register(
+        ImportKind(
+            kind="checkout",
+            record_type=CheckoutRecord,
+            apply=apply_checkouts,
+            depends_on=frozenset({"customer", "order"}),
+        )
+    )
+    register(
+        ImportKind(
+            kind="payment_attempt",
+            record_type=PaymentAttemptRecord,
+            apply=apply_attempts,
+            depends_on=frozenset({"order"}),
+        )
+    )

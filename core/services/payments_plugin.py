@@ -77,7 +77,7 @@ async def execute_movement_job(ctx: dict[str, Any], movement_id: str) -> str:
 async def sweep_movements(ctx: dict[str, Any]) -> int:
     """Pending movements whose job Redis lost are queued again (their provider key is stable)."""
     runtime: Runtime = ctx["runtime"]
-    cutoff = utcnow() - timedelta(seconds=60)
+    cutoff = utcnow() - timedelta(seconds=30)
     rows = await MoneyMovement.select(MoneyMovement.id, MoneyMovement.tries).where(
         (MoneyMovement.status == MovementStatus.PENDING.value) & (MoneyMovement.created_at < cutoff)
     )
@@ -90,4 +90,6 @@ async def sweep_movements(ctx: dict[str, Any]) -> int:
 @hookimpl
 def register_jobs(register: Callable[[JobSpec], None]) -> None:
     register(JobSpec(name=payments.EXECUTE_JOB, function=execute_movement_job, max_tries=payments.MAX_TRIES + 2))
-    register(JobSpec(name="payments.sweep_movements", function=sweep_movements, cron=Cron(second=37), max_tries=1))
+    register(
+        JobSpec(name="payments.sweep_movements", function=sweep_movements, cron=Cron(second=(12, 42)), max_tries=1)
+    )

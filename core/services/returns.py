@@ -13,6 +13,7 @@ from core.db.database import utcnow
 from core.db.tables import (
     Customer,
     Location,
+    MoneyMovement,
     Order,
     OrderLine,
     Payment,
@@ -25,7 +26,7 @@ from core.db.tables import (
 )
 from core.domain.errors import Conflict, InvalidInput, NotFound
 from core.domain.ids import new_id
-from core.domain.orders import CustomerRef, DeliveryIn, OrderLineIn, PlaceOrder, ShippingAddress
+from core.domain.orders import CustomerRef, DeliveryIn, DeliveryMethod, OrderLineIn, PlaceOrder, ShippingAddress
 from core.domain.payments import MovementKind
 from core.domain.returns import (
     Disposition,
@@ -125,6 +126,13 @@ async def get_return(return_id: str) -> ReturnOut:
 
 async def context_for(order: dict[str, Any], data: ReturnIn, locale: str) -> ReturnRequestContext:
     lines = {ln["sku"]: ln for ln in await OrderLine.select().where(OrderLine.order_id == order["id"])}
+    strangers = [
+        {"field": f"lines[{i}].sku", "message": f"{ln.sku} is not in order {order['id']}"}
+        for i, ln in enumerate(data.lines)
+        if ln.sku not in lines
+    ]
+    if strangers:  # the dry run reaches here unchecked
+        raise InvalidInput("; ".join(e["message"] for e in strangers), errors=strangers)
     products = {
         p["sku"]: p
         for p in await Product.select(Product.sku, Product.category).where(
@@ -472,18 +480,14 @@ async def resolve(runtime: Runtime, return_id: str) -> None:
     credit = sum(ln["received_qty"] * ln["unit_price"] for ln in by[Resolution.STORE_CREDIT.value])
     updates: dict[Any, Any] = {}
     if refund:
-        paid = [
-            p
-            for p in await Payment.select().where(Payment.order_id == row["order_id"])
-            if p["captured"] > p["refunded"]
-        ]
-        if paid:
-            await payments.move_money(
-                runtime, paid[0]["id"], MovementKind.REFUND, refund, f"return-{return_id}", f"return {return_id}"
-            )
-            updates[ReturnRequest.refund_amount] = refund
-        else:
-            credit += refund  # nothing captured to refund through (e.g. unpaid call-centre order): store credit
+        refunded, released = await _give_back(runtime, row["order_id"], return_id, refund)
+        if refunded:
+            updates[ReturnRequest.refund_amount] = refunded
+        if released:
+            notes.append(f"{released} not captured yet: released from the authorization instead of refunded")
+        if refund - refunded - released:
+            # Nothing (more) paid or held to give back through (e.g. an unpaid call-centre order): store credit.
+            credit += refund - refunded - released
             notes.append("no captured payment: refund issued as store credit")
     if credit:
         credit_id = f"crd_{return_id}"
@@ -527,6 +531,38 @@ async def resolve(runtime: Runtime, return_id: str) -> None:
         )
 
 
+async def _give_back(runtime: Runtime, order_id: str, return_id: str, amount: int) -> tuple[int, int]:
+    """Give `amount` back through the order's payments: refund what was captured, then release
+    what is only authorized (so a later capture never charges for returned units); returns
+    (refunded, released). Every movement is keyed `return-<id>`: a retry repeats the amounts
+    first moved instead of recomputing them from a ledger that has moved on since."""
+    key = f"return-{return_id}"
+    moved = {MovementKind.REFUND: 0, MovementKind.CANCEL: 0}
+    left = amount
+    for kind in (MovementKind.REFUND, MovementKind.CANCEL):
+        for payment in await Payment.select().where(Payment.order_id == order_id).order_by(Payment.id):
+            first = (
+                await MoneyMovement.select(MoneyMovement.amount)
+                .where(
+                    (MoneyMovement.payment_id == payment["id"])
+                    & (MoneyMovement.kind == kind.value)
+                    & (MoneyMovement.idempotency_key == key)
+                )
+                .first()
+            )
+            if first is not None:
+                take = int(first["amount"])
+            else:
+                ledger = await payments.ledger_of(payment)
+                take = min(left, ledger.refundable if kind is MovementKind.REFUND else ledger.capturable)
+            if take <= 0:
+                continue
+            await payments.move_money(runtime, payment["id"], kind, take, key, f"return {return_id}")
+            moved[kind] += take
+            left -= take
+    return moved[MovementKind.REFUND], moved[MovementKind.CANCEL]
+
+
 async def _free_order(runtime: Runtime, order: dict[str, Any], lines: list[dict[str, Any]], return_id: str) -> str:
     from core.services.orders import place_order
 
@@ -541,7 +577,9 @@ async def _free_order(runtime: Runtime, order: dict[str, Any], lines: list[dict[
                 customer=CustomerRef(id=order["customer_id"]),
                 lines=[OrderLineIn(ln["sku"], ln["received_qty"]) for ln in lines],
                 shipping_address=msgspec.convert(address, ShippingAddress) if address else None,
-                delivery=DeliveryIn(method=order["delivery_method"], pickup_location=order["pickup_location"]),
+                delivery=DeliveryIn(
+                    method=DeliveryMethod(order["delivery_method"]), pickup_location=order["pickup_location"]
+                ),
                 external_ref=f"{return_id}:{lines[0]['resolution']}",
             ),
             free_of=order["id"],

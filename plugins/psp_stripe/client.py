@@ -87,10 +87,12 @@ def _error(status: int, body: dict[str, Any], path: str) -> Exception:
     kind, code, message = error.get("type"), error.get("code"), error.get("message") or f"HTTP {status}"
     if status == 402 or kind == "card_error":
         pi = error.get("payment_intent") if isinstance(error.get("payment_intent"), dict) else {}
+        # The failed charge names this try (the core records the decline under it): the
+        # `charge.failed` webhook then merges with it, and a second decline is a second try.
         return PaymentDeclined(
             message,
             decline_code=error.get("decline_code") or code,
-            psp_reference=(pi or {}).get("id") or error.get("charge"),
+            psp_reference=error.get("charge") or (pi or {}).get("id"),
         )
     if status == 429 or status >= 500:
         return ProviderUnavailable(f"Stripe answered {status} on {path}: {message}")

@@ -1,0 +1,167 @@
+"""The ops dashboard: `/ops` serves a small offline web app; `/ops/session` signs in with an ops
+key and leaves only a session cookie in the browser, which then reads the API itself (GET only,
+see `api.auth.ApiKeyAuthentication`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+from litestar import MediaType, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.static_files import create_static_files_router
+
+from api.auth import OPS, OPS_SESSION_COOKIE, principal_of
+from api.deps import runtime_of
+from api.problems import problem
+from core.domain.auth import Scope
+from core.hookspecs import hookimpl
+from core.services import apikeys, ops_sessions
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "ops"
+OPEN = {"exclude_from_auth": True}  # these handlers check the key or the cookie themselves
+MAX_KEY_LENGTH = 200
+
+# Everything the app needs comes from this origin: no CDN, no inline script, no framing.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class SignIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    key: str
+
+
+@cache
+def _index_html() -> str:
+    return (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+
+
+@get("/ops", opt=OPEN, tags=["ops"], summary="The ops dashboard (an HTML page)", media_type=MediaType.HTML)
+async def ops_app() -> Response[str]:
+    """The dashboard; it shows its sign-in form until GET /ops/session answers 200."""
+    return Response(_index_html(), media_type=MediaType.HTML, headers=PAGE_HEADERS)
+
+
+@get(
+    "/ops/session",
+    guards=[OPS],
+    tags=["ops"],
+    summary="Who the dashboard runs as: the key behind the session cookie (or the key sent)",
+)
+async def current_session(request: Request[Any, Any, Any]) -> Response[ops_sessions.OpsSessionOut]:
+    principal = principal_of(request)
+    session = await ops_sessions.session_of(request.cookies.get(OPS_SESSION_COOKIE, ""))
+    if session is None or session.key_id != principal.key_id:  # the caller sent its key, not the cookie
+        session = ops_sessions.OpsSessionOut(
+            key_id=principal.key_id,
+            key_name=principal.name,
+            scopes=sorted(s.value for s in principal.scopes),
+            created_at=None,
+            expires_at=None,
+        )
+    return Response(session, headers=NO_STORE)
+
+
+@post("/ops/session", opt=OPEN, tags=["ops"], summary="Sign in to the ops dashboard with an ops key", status_code=201)
+async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
+    if not _same_origin(request):
+        return problem(403, "sign-in requests must come from the dashboard's own origin")
+    key, is_form = await _key_from(request)
+    if key is None:
+        return problem(400, 'send the API key as JSON {"key": "emp_…"} or as the form field \'key\'')
+    principal = await apikeys.authenticate(key) if len(key) <= MAX_KEY_LENGTH else None
+    if principal is None:
+        return problem(401, "the API key is unknown or revoked")
+    if not principal.allows((Scope.OPS,)):
+        return problem(403, "the ops dashboard needs a key with the ops (or admin) scope")
+    ttl = ops_sessions.session_ttl()
+    async with runtime_of(request).unit_of_work():
+        started = await ops_sessions.start_session(principal, ttl=ttl)
+    cookie = _session_cookie(request, started.token, ttl)
+    if is_form:  # a plain HTML form post (no JavaScript): back to the dashboard
+        return Response("", status_code=303, headers={"Location": "/ops", **NO_STORE}, cookies=[cookie])
+    return Response(started.session, status_code=201, headers=NO_STORE, cookies=[cookie])
+
+
+@post("/ops/session/logout", opt=OPEN, tags=["ops"], summary="Sign out of the ops dashboard", status_code=204)
+async def sign_out(request: Request[Any, Any, Any]) -> Response[None]:
+    if not _same_origin(request):
+        return problem(403, "sign-out requests must come from the dashboard's own origin")
+    token = request.cookies.get(OPS_SESSION_COOKIE, "")
+    if token:
+        async with runtime_of(request).unit_of_work():
+            await ops_sessions.revoke_session(token)
+    cleared = _session_cookie(request, "", timedelta(0))
+    if _is_form(request):
+        return Response(None, status_code=303, headers={"Location": "/ops", **NO_STORE}, cookies=[cleared])
+    return Response(None, status_code=204, headers=NO_STORE, cookies=[cleared])
+
+
+def _session_cookie(request: Request[Any, Any, Any], token: str, ttl: timedelta) -> Cookie:
+    seconds = max(int(ttl.total_seconds()), 0)
+    return Cookie(
+        key=OPS_SESSION_COOKIE,
+        value=token,
+        path="/",
+        max_age=seconds,
+        expires=seconds,  # Litestar turns this into an absolute date; max_age wins where understood
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def _same_origin(request: Request[Any, Any, Any]) -> bool:
+    """Browsers send Origin on POSTs; one naming another site is a forged sign-in (login CSRF).
+    Clients without Origin (curl, scripts) are let through: they cannot ride a victim's cookie."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme == request.url.scheme and parts.netloc == request.url.netloc
+
+
+def _is_form(request: Request[Any, Any, Any]) -> bool:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+async def _key_from(request: Request[Any, Any, Any]) -> tuple[str | None, bool]:
+    if _is_form(request):
+        form = await request.form()
+        value = form.get("key")
+        return (value.strip() if isinstance(value, str) and value.strip() else None), True
+    try:
+        body = msgspec.json.decode(await request.body(), type=SignIn)
+    except msgspec.DecodeError:
+        return None, False
+    return (body.key.strip() or None), False
+
+
+@hookimpl
+def register_routes(register: Callable[[Any], None]) -> None:
+    ops_sessions.session_ttl()  # a bad EMPORIO_OPS_SESSION_HOURS stops the app at start, not at sign-in
+    for handler in (ops_app, current_session, sign_in, sign_out):
+        register(handler)
+    register(
+        create_static_files_router(
+            path="/ops/static",
+            directories=[STATIC_DIR],
+            name="ops-static",
+            opt=OPEN,
+            include_in_schema=False,
+        )
+    )
