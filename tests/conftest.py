@@ -44,6 +44,8 @@ def test_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
     os.environ["EMPORIO_DATA_DIR"] = str(tmp_path_factory.mktemp("emporio-data"))
     # No automatic daily closes during tests: a test closes the dispatch itself when it wants to.
     os.environ["EMPORIO_DISPATCH_TIMES"] = ""
+    # A queue of this session's own: sessions sharing one Redis never take each other's jobs.
+    os.environ["EMPORIO_QUEUE_NAME"] = f"emporio:test:{uuid.uuid4().hex[:8]}"
     base = os.environ.get("EMPORIO_DATABASE_URL", "")
     created = None
     if base.startswith(("postgres://", "postgresql://")):

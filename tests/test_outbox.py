@@ -16,7 +16,7 @@ from core.domain.events import DomainEvent
 from core.domain.ids import new_id
 from core.hookspecs import hookimpl
 from core.jobs.embedded_redis import ensure_embedded_redis
-from core.jobs.queue import QUEUE_NAME, Queue
+from core.jobs.queue import Queue
 from core.jobs.worker import run_worker
 from core.runtime import Runtime
 from core.services import events
@@ -175,7 +175,7 @@ async def test_after_redis_is_flushed_the_sweeper_re_enqueues_and_each_event_is_
         assert await runtime.queue.pool.exists(f"arq:job:{placed['id']}:0")
 
         await runtime.queue.pool.flushdb()  # Redis loses every queued job
-        assert await runtime.queue.pool.zcard(QUEUE_NAME) == 0
+        assert await runtime.queue.pool.zcard(runtime.queue.name) == 0
 
         stop = asyncio.Event()
         task = asyncio.create_task(run_worker(runtime, stop))

@@ -32,6 +32,7 @@ async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
 
 @hookimpl
 def register_jobs(register: Callable[[JobSpec], None]) -> None:
-    register(JobSpec(name=events.PROCESS_JOB, function=process_event, max_tries=10))
+    # A short timeout: arq keeps a killed worker's job "in progress" until it expires.
+    register(JobSpec(name=events.PROCESS_JOB, function=process_event, max_tries=10, timeout_s=60))
     register(JobSpec(name="events.sweep", function=sweep_outbox, cron=Cron(second=(7, 22, 37, 52)), max_tries=1))
     register(JobSpec(name="idempotency.purge", function=purge_idempotency_keys, cron=Cron(minute=(17,)), max_tries=1))

@@ -3,6 +3,7 @@ source of truth, so losing Redis loses nothing (the sweeper re-enqueues)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import structlog
@@ -14,6 +15,11 @@ log = structlog.get_logger("emporio.queue")
 QUEUE_NAME = "emporio:queue"
 
 
+def queue_name() -> str:
+    """EMPORIO_QUEUE_NAME separates engines (or test sessions) sharing one Redis."""
+    return os.environ.get("EMPORIO_QUEUE_NAME") or QUEUE_NAME
+
+
 class Queue:
     def __init__(self, redis_url: str) -> None:
         self.redis_url = redis_url
@@ -21,9 +27,10 @@ class Queue:
         self.redis_settings.conn_timeout = 2
         self.redis_settings.conn_retries = 1
         self._pool: ArqRedis | None = None
+        self.name = queue_name()
 
     async def start(self) -> None:
-        self._pool = await create_pool(self.redis_settings, default_queue_name=QUEUE_NAME)
+        self._pool = await create_pool(self.redis_settings, default_queue_name=self.name)
 
     async def stop(self) -> None:
         if self._pool is not None:
@@ -38,7 +45,7 @@ class Queue:
 
     async def enqueue(self, job: str, *args: Any, job_id: str | None = None, defer_s: float | None = None) -> bool:
         """Enqueue `job`; False when a job with the same id is already queued (arq dedupes)."""
-        queued = await self.pool.enqueue_job(job, *args, _job_id=job_id, _defer_by=defer_s, _queue_name=QUEUE_NAME)
+        queued = await self.pool.enqueue_job(job, *args, _job_id=job_id, _defer_by=defer_s, _queue_name=self.name)
         return queued is not None
 
     async def ping(self) -> bool:

@@ -11,7 +11,6 @@ from arq.cron import cron
 from arq.worker import Function, Worker, func
 
 from core.domain.jobs import JobSpec
-from core.jobs.queue import QUEUE_NAME
 from core.runtime import Runtime
 
 log = structlog.get_logger("emporio.worker")
@@ -69,7 +68,7 @@ def build_worker(runtime: Runtime, *, burst: bool = False) -> Worker:
         functions=functions,
         cron_jobs=cron_jobs,
         redis_pool=runtime.queue.pool,
-        queue_name=QUEUE_NAME,
+        queue_name=runtime.queue.name,
         on_startup=on_startup,
         burst=burst,
         handle_signals=False,

@@ -48,8 +48,12 @@ async def on_event(event: DomainEvent, runtime: Runtime) -> None:
     keys = [plan.key for plan in kpi_rollups.plans(runtime.host).values()]
     if not keys:
         return
-    days = await days_of_order(runtime, event.order_id, later_orders_of_customer=event.type == "order.cancelled")
     today = event.occurred_at.date()
+    placed = await runtime.db.fetch("SELECT placed_at FROM orders WHERE id = {}", event.order_id)
+    placed_at = as_utc(placed[0]["placed_at"]) if placed else None
+    if placed_at is None or (placed_at.date() >= today and event.type != "order.cancelled"):
+        return  # everything about an order placed today lives on today, which is never rolled up
+    days = await days_of_order(runtime, event.order_id, later_orders_of_customer=event.type == "order.cancelled")
     days = {d for d in days if d < today}  # today is never rolled up
     if days:
         async with runtime.db.write():

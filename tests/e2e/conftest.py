@@ -27,6 +27,7 @@ def acs_sim() -> Iterator[ACSSimulator]:
 async def acs(acs_sim: ACSSimulator, runtime: Runtime) -> AsyncIterator[ACSSimulator]:
     """The simulator, reset, with an ACS courier pointed at it registered in the engine."""
     acs_sim.reset()
+    acs_sim.max_calls_per_second = 10
     courier = AcsCourier(acs_settings(acs_sim, timeout_s=2.0))
 
     class AcsForTests:
