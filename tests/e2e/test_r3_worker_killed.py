@@ -75,8 +75,9 @@ class KillingWorkers:
         )
         return self.current
 
-    async def run(self, rng: random.Random) -> None:
-        while not self.stop.is_set():
+    async def run(self, rng: random.Random, max_kills: int = 15) -> None:
+        """Kill `max_kills` workers mid-flight, then leave the last one running to finish."""
+        while not self.stop.is_set() and self.kills < max_kills:
             process = self.start()
             await asyncio.sleep(
                 float(os.environ.get("R3_LIFE", "0")) or rng.uniform(4.0, 9.0)
@@ -86,6 +87,8 @@ class KillingWorkers:
             process.send_signal(signal.SIGKILL)
             process.wait()
             self.kills += 1
+        if not self.stop.is_set():
+            self.start()
 
     def close(self) -> None:
         self.stop.set()
@@ -94,7 +97,7 @@ class KillingWorkers:
             self.current.wait()
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1200)
 async def test_r3_worker_killed_repeatedly(
     api: Any, runtime: Runtime, acs: ACSSimulator, stripe_sim: StripeSimulator
 ) -> None:
@@ -166,7 +169,7 @@ async def test_r3_worker_killed_repeatedly(
             async def all_routed() -> bool:
                 return await Shipment.count().where(Shipment.is_return == False) >= ORDERS  # noqa: E712
 
-            await eventually(all_routed, within=240, what="every order to be routed by the killed workers")
+            await eventually(all_routed, within=420, what="every order to be routed by the killed workers")
             shipments = await Shipment.select(Shipment.id, Shipment.order_id).where(Shipment.status == "pending")
             acs.inject_faults("500", count=ORDERS // 5, alias="ACS_Create_Voucher")  # some vouchers fall to the worker
             for row in shipments:
@@ -185,14 +188,14 @@ async def test_r3_worker_killed_repeatedly(
             async def all_labelled() -> bool:
                 return await Shipment.count().where(Shipment.status == "label_created") >= ORDERS
 
-            await eventually(all_labelled, within=240, what="every voucher, some created by the killed workers")
+            await eventually(all_labelled, within=420, what="every voucher, some created by the killed workers")
             r = await api.post("/v1/dispatch/WH/close", as_="ops")
             assert r.status_code == 200, r.text
 
             async def all_captured() -> bool:
                 return await Payment.count().where(Payment.status == "captured") >= ORDERS
 
-            await eventually(all_captured, within=240, what="every payment captured when its order shipped")
+            await eventually(all_captured, within=420, what="every payment captured when its order shipped")
         finally:
             killer.close()
             await killing
