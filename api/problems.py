@@ -86,6 +86,12 @@ def integrity_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     )
 
 
+def unstorable_text(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    return problem(
+        422, "a text value contains a character that cannot be stored (such as U+0000, NUL)", slug="invalid-input"
+    )
+
+
 def recursion_error(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
     # msgspec refuses JSON nested deeper than it can decode with a RecursionError, which Litestar
     # does not turn into a 400 like other decode errors: the client sent it, so it is bad input.
@@ -114,6 +120,10 @@ def exception_handlers() -> dict[Any, Any]:
         import asyncpg
 
         handlers[asyncpg.IntegrityConstraintViolationError] = integrity_error
+        # PostgreSQL text and JSONB cannot hold U+0000: a client's NUL (in a body field, a query
+        # parameter, a cursor) is bad input there, not a server error.
+        handlers[asyncpg.CharacterNotInRepertoireError] = unstorable_text
+        handlers[asyncpg.UntranslatableCharacterError] = unstorable_text
     except ImportError:  # pragma: no cover - asyncpg is a dependency
         pass
     return handlers

@@ -392,11 +392,24 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
-class RssSampler:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ProcessSampler:
+    """Peak RSS while the load runs, and the CPU the server spent on it."""
+
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak = 0
         self.last = 0
+        self.cpu_start = 0.0
+        self.cpu_end = 0.0
         self._task: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
@@ -405,16 +418,21 @@ class RssSampler:
             self.peak = max(self.peak, self.last)
             await asyncio.sleep(0.25)
 
-    def __enter__(self) -> RssSampler:
+    def __enter__(self) -> ProcessSampler:
+        self.cpu_start = cpu_seconds(self.pid)
         self._task = asyncio.get_running_loop().create_task(self._run())
         return self
 
     def __exit__(self, *exc: object) -> None:
         assert self._task is not None
         self._task.cancel()
+        self.cpu_end = cpu_seconds(self.pid)
 
-    def summary(self) -> dict[str, float]:
-        return {"rss_mb_peak": round(self.peak / 2**20, 1), "rss_mb_end": round(self.last / 2**20, 1)}
+    def summary(self, orders: int = 0) -> dict[str, float]:
+        out = {"rss_mb_peak": round(self.peak / 2**20, 1), "rss_mb_end": round(self.last / 2**20, 1)}
+        if orders:
+            out["server_cpu_ms_per_order"] = round((self.cpu_end - self.cpu_start) * 1000 / orders, 2)
+        return out
 
 
 def _tail(log: Path) -> str:
@@ -514,12 +532,10 @@ async def consistency(dsn: str, expected_orders: int) -> dict[str, Any]:
     return {"ok": ok, "orders": orders, "reserved_units": reserved, "reservation_units": held}
 
 
-async def clear_queue(dsn: str, redis_url: str) -> None:
-    """Remove the jobs the engine queued for its events, so no worker sharing this Redis chews on
-    them after the bench database is gone."""
+async def clear_queue(dsn: str, redis_url: str, queue: str) -> None:
+    """Remove the bench's queue and the jobs the engine put on it for its events (no worker was
+    running), so nothing of the run stays in a Redis others share."""
     import redis.asyncio as aioredis
-
-    from core.jobs.queue import QUEUE_NAME
 
     conn = await asyncpg.connect(dsn)
     try:
@@ -528,12 +544,22 @@ async def clear_queue(dsn: str, redis_url: str) -> None:
         await conn.close()
     redis = aioredis.from_url(redis_url)
     try:
+        await redis.delete(queue)
         for start in range(0, len(job_ids), 1000):
-            chunk = job_ids[start : start + 1000]
-            await redis.zrem(QUEUE_NAME, *chunk)
-            await redis.delete(*(f"arq:job:{j}" for j in chunk))
+            await redis.delete(*(f"arq:job:{j}" for j in job_ids[start : start + 1000]))
     finally:
         await redis.aclose()
+
+
+def merge_rounds(rounds: list[dict[str, float]]) -> dict[str, float]:
+    """Peak and last RSS over the rounds, mean server CPU per order."""
+    if not rounds:
+        return {}
+    out = {"rss_mb_peak": max(r["rss_mb_peak"] for r in rounds), "rss_mb_end": rounds[-1]["rss_mb_end"]}
+    cpu = [r["server_cpu_ms_per_order"] for r in rounds if "server_cpu_ms_per_order" in r]
+    if cpu:
+        out["server_cpu_ms_per_order"] = round(sum(cpu) / len(cpu), 2)
+    return out
 
 
 def ratio(a: float, b: float) -> float | None:
@@ -551,11 +577,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "EMPORIO_DATABASE_URL": dsn,
         "EMPORIO_REDIS_URL": args.redis_url,
         "EMPORIO_DATA_DIR": str(data_dir),
+        "EMPORIO_QUEUE_NAME": f"emporio:bench:{name}",  # a queue of its own: no other worker takes its jobs
     }
     engine, baseline = LoadResult(), LoadResult()
-    engine_rss: dict[str, float] = {}
-    worker_rss: dict[str, float] = {}
-    baseline_rss: dict[str, float] = {}
+    engine_procs: list[dict[str, float]] = []
+    worker_procs: list[dict[str, float]] = []
+    baseline_procs: list[dict[str, float]] = []
     created = 0
     try:
         key, customer_ids = await seed(env)
@@ -574,14 +601,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     worker_cmd = [str(Path(sys.executable).with_name("emporio")), "worker"]
                     worker = stack.enter_context(server(worker_cmd, env, data_dir / "worker.log"))
                 await wait_ready(port, process, data_dir / "engine.log")
-                with RssSampler(process.pid) as sampler, contextlib.ExitStack() as wstack:
-                    wsampler = wstack.enter_context(RssSampler(worker.pid)) if worker else None
+                with ProcessSampler(process.pid) as sampler, contextlib.ExitStack() as wstack:
+                    wsampler = wstack.enter_context(ProcessSampler(worker.pid)) if worker else None
                     warm, measured = await fire(
                         port, key, Orders(customer_ids, seed=round_no), args.clients, args.seconds
                     )
-                engine_rss = sampler.summary() if sampler.peak >= engine_rss.get("rss_mb_peak", 0) else engine_rss
+                engine_procs.append(sampler.summary(warm.ok + measured.ok))
                 if wsampler:
-                    worker_rss = wsampler.summary()
+                    worker_procs.append(wsampler.summary())
             engine.add(measured)
             created += warm.ok + measured.ok
 
@@ -589,21 +616,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             command = [sys.executable, __file__, "--serve-baseline", str(port), "--database-url", dsn]
             with server(command, env, data_dir / "baseline.log") as process:
                 await wait_ready(port, process, data_dir / "baseline.log")
-                with RssSampler(process.pid) as sampler:
+                with ProcessSampler(process.pid) as sampler:
                     warm, measured = await fire(
                         port, key, Orders(customer_ids, seed=1000 + round_no), args.clients, args.seconds
                     )
-                baseline_rss = sampler.summary()
+                baseline_procs.append(sampler.summary(warm.ok + measured.ok))
             baseline.add(measured)
             created += warm.ok + measured.ok
         checked = await consistency(dsn, created)
-        if not args.with_worker:
-            await clear_queue(dsn, args.redis_url)
+        await clear_queue(dsn, args.redis_url, env["EMPORIO_QUEUE_NAME"])
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
     e, b = engine.summary(), baseline.summary()
+    engine_rss, baseline_rss, worker_rss = (merge_rounds(p) for p in (engine_procs, baseline_procs, worker_procs))
     throughput = ratio(e["orders_per_s"], b["orders_per_s"])
     p99 = ratio(e["p99_ms"], b["p99_ms"])
     summary: dict[str, Any] = {

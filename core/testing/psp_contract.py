@@ -30,10 +30,8 @@ better, at a simulator you can make misbehave.
 
     class TestVivaContract(PSPContract):
         @pytest.fixture
-        async def psp_harness(self, viva_sandbox):
-            harness = VivaHarness(viva_sandbox)
-            yield harness
-            await harness.aclose()
+        def psp_harness(self, viva_sandbox):  # your own fixture serving the sandbox
+            return VivaHarness(viva_sandbox)
 
 Then `pytest tests/test_viva_contract.py`. Nothing is skipped: when the harness says a
 capability is absent (no webhooks, no declines at confirmation, no fault injection, no amount
