@@ -13,8 +13,10 @@ from core.hookspecs import hookimpl
 from core.services import events
 
 
-async def process_event(ctx: dict[str, Any], event_id: str) -> str:
-    return await events.process_event(ctx["runtime"], event_id)
+async def process_event(ctx: dict[str, Any], *event_ids: str) -> str:
+    """Process the events of one unit of work in order (the sweeper sends them one by one)."""
+    outcomes = [await events.process_event(ctx["runtime"], event_id) for event_id in event_ids]
+    return ", ".join(outcomes)
 
 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
