@@ -385,7 +385,7 @@ class History:
         rng = self.rng
         # Repeat buyers once there are some: recent customers come back more often, and some
         # come back after more than a year (reactivated).
-        if self.customers >= 500 and rng.random() < 0.58:
+        if self.customers >= min(500, max(10, self.total_orders // 50)) and rng.random() < 0.58:
             if rng.random() < 0.45:
                 n = self.customers - int(self.customers * 0.2 * rng.random())
             else:

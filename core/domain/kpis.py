@@ -84,7 +84,16 @@ class Reducer:
 
 
 def _exact(values: Iterable[Any]) -> Fraction:
-    return sum((Fraction(v) for v in values), Fraction(0))
+    """The exact sum: integers added as integers (the common case, and ~20× faster than as
+    fractions), anything else (floats) as the fraction it exactly is."""
+    whole = 0
+    rest = Fraction(0)
+    for v in values:
+        if isinstance(v, int):
+            whole += v
+        else:
+            rest += Fraction(v)
+    return rest + whole
 
 
 def _enc(value: Fraction) -> str:

@@ -7,7 +7,9 @@ stay applied, and re-running a file is safe (records are keyed by the shop's own
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+import contextlib
+import gc
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
@@ -101,6 +103,19 @@ async def _lines(source: AsyncIterable[bytes] | Iterable[bytes]) -> AsyncIterato
         yield buffer
 
 
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """An import allocates millions of short-lived, acyclic objects; at the default thresholds
+    the cycle collector runs every 700 allocations and walks the import's caches each time (a
+    quarter of the import's time). Collect far less often while it runs."""
+    saved = gc.get_threshold()
+    gc.set_threshold(max(saved[0], 50_000), max(saved[1], 20), max(saved[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+
+
 async def run_import(
     runtime: Runtime,
     source: AsyncIterable[bytes] | Iterable[bytes],
@@ -108,6 +123,17 @@ async def run_import(
     batch_size: int = DEFAULT_BATCH,
     continue_on_error: bool = False,
     progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    with _fewer_collections():
+        return await _run_import(runtime, source, batch_size, continue_on_error, progress)
+
+
+async def _run_import(
+    runtime: Runtime,
+    source: AsyncIterable[bytes] | Iterable[bytes],
+    batch_size: int,
+    continue_on_error: bool,
+    progress: Callable[[int], None] | None,
 ) -> ImportReport:
     kinds: dict[str, ImportKind] = {k: r.value for k, r in runtime.host.import_kinds.items()}
     decoders = _Decoders(kinds)

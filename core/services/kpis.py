@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from core.domain.errors import InvalidInput, NotFound
-from core.domain.kpis import Fact, FactQuery, KPIDefinition, KPIValue
+from core.domain.kpis import Fact, FactQuery, FactSource, KPIDefinition, KPIValue
 from core.plugins import PluginHost
 from core.services import kpi_rollups
 
@@ -77,13 +77,6 @@ def _out(kpi: KPIDefinition, value: KPIValue, extra: dict[str, Any] | None = Non
     return out
 
 
-class _Chunk(msgspec.Struct):
-    """What one request knows of one source: raw facts, plus rollup rows for clean closed days."""
-
-    facts: list[Fact]
-    rows: list[tuple[date, dict[str, Any], dict[str, Any]]]
-
-
 def _whole_days(start: datetime, end: datetime, before: date) -> list[date]:
     first = (
         start.date()
@@ -99,16 +92,20 @@ def _whole_days(start: datetime, end: datetime, before: date) -> list[date]:
 
 
 class KPIEngine:
-    """Computes KPIs for one request. With rollups (the default; EMPORIO_KPI_ROLLUPS=0 turns
-    them off) closed clean days come from rollups and the rest from raw facts; either way the
-    same reducers give the same answer."""
+    """Computes KPIs for one request (one period). With rollups (the default;
+    EMPORIO_KPI_ROLLUPS=0 turns them off) closed clean days come from rollups and the rest from
+    raw facts; either way the same reducers give the same answer."""
 
     def __init__(self, host: PluginHost, *, use_rollups: bool | None = None) -> None:
         self.host = host
         if use_rollups is None:
             use_rollups = os.environ.get("EMPORIO_KPI_ROLLUPS", "1") not in {"0", "false", "no"}
         self.plans = kpi_rollups.plans(host) if use_rollups else {}
-        self._chunks: dict[str, _Chunk] = {}
+        self._period: tuple[datetime, datetime] | None = None
+        self._usable: dict[str, set[date]] = {}  # source id → days read from rollups
+        self._facts: dict[str, list[Fact]] = {}  # source id → raw facts of every other part of the period
+        self._rows: dict[tuple[str, str], list[kpi_rollups.Row]] = {}  # (source id, cut) → rollup rows
+        self._pending: set[date] | None = None
 
     def definition(self, kpi_id: str) -> KPIDefinition:
         registered = self.host.kpis.get(kpi_id)
@@ -117,38 +114,70 @@ class KPIEngine:
         kpi: KPIDefinition = registered.value
         return kpi
 
-    async def _chunk(self, kpi: KPIDefinition, start: datetime, end: datetime) -> _Chunk:
-        source = kpi.facts
-        if source.id in self._chunks:
-            return self._chunks[source.id]
-        plan = self.plans.get(source.id)
-        usable: set[date] = set()
-        if plan is not None:
-            days = _whole_days(start, end, datetime.now(UTC).date())
-            if days:
-                usable = await kpi_rollups.usable_days(plan.key, days[0], days[-1] + timedelta(days=1)) & set(days)
+    @staticmethod
+    def _cut(kpi: KPIDefinition, filters: dict[str, str], grouped: bool) -> str:
+        """The coarsest rollup cut that answers: every dimension to group by, the filters'
+        dimensions to filter on, else one pre-merged row per day."""
+        if grouped:
+            return "all"
+        return "filters" if any(k in kpi.facts.filters for k in filters) else "total"
+
+    async def _prepare(self, wanted: list[tuple[FactSource, str]], start: datetime, end: datetime) -> None:
+        """Load what the (source, cut) pairs need and is not loaded yet: the usable days of all
+        their sources (two queries), the raw facts of everything else, then the rollup rows of
+        every pair in one query."""
+        if self._period != (start, end):
+            self._period = (start, end)
+            self._usable, self._facts, self._rows = {}, {}, {}
+        sources = {source.id: source for source, _ in wanted}
+        fresh = [sid for sid in sources if sid not in self._facts]
+        if fresh:
+            self._usable.update(await self._usable_days(fresh, start, end))
+            for sid in fresh:
+                self._facts[sid] = await self._raw(sources[sid], start, end, self._usable[sid])
+        missing = sorted({(source.id, cut) for source, cut in wanted if (source.id, cut) not in self._rows})
+        keys = {pair: self.plans[pair[0]].cut_key(pair[1]) for pair in missing if pair[0] in self.plans}
+        rows = await kpi_rollups.rollup_rows_of({key: self._usable[pair[0]] for pair, key in keys.items()})
+        for pair in missing:
+            self._rows[pair] = rows[keys[pair]] if pair in keys else []
+
+    async def _usable_days(self, source_ids: list[str], start: datetime, end: datetime) -> dict[str, set[date]]:
+        usable: dict[str, set[date]] = {sid: set() for sid in source_ids}
+        keyed = {self.plans[sid].key: sid for sid in source_ids if sid in self.plans}
+        days = _whole_days(start, end, datetime.now(UTC).date())
+        if not keyed or not days:
+            return usable
+        built = await kpi_rollups.usable_days_of(list(keyed), days[0], days[-1] + timedelta(days=1))
+        if any(built.values()) and self._pending is None:
+            self._pending = await kpi_rollups.pending_days()
+        for key, sid in keyed.items():
+            usable[sid] = built[key] - (self._pending or set())
+        return usable
+
+    @staticmethod
+    async def _raw(source: FactSource, start: datetime, end: datetime, usable: set[date]) -> list[Fact]:
+        """Raw facts for the gaps between usable days."""
         facts: list[Fact] = []
         cursor = start
-        for day in sorted(usable):  # raw facts for the gaps between usable days
+        for day in sorted(usable):
             day_start = kpi_rollups.day_start(day)
             if cursor < day_start:
                 facts.extend(await source.load(FactQuery(start=cursor, end=day_start)))
             cursor = day_start + timedelta(days=1)
         if cursor < end:
             facts.extend(await source.load(FactQuery(start=cursor, end=end)))
-        rows = await kpi_rollups.rollup_rows(plan.key, usable) if plan is not None else []
-        self._chunks[source.id] = chunk = _Chunk(facts=facts, rows=rows)
-        return chunk
+        return facts
 
     async def _parts(
-        self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str]
+        self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str], grouped: bool = False
     ) -> tuple[list[Fact], list[tuple[date, dict[str, Any], Any]], bool]:
-        chunk = await self._chunk(kpi, start, end)
+        cut = self._cut(kpi, filters, grouped)
+        await self._prepare([(kpi.facts, cut)], start, end)
         applicable = {k: v for k, v in filters.items() if k in kpi.facts.filters}
-        facts = _apply_filters(chunk.facts, applicable)
+        facts = _apply_filters(self._facts[kpi.facts.id], applicable)
         rows = [
             (day, dims, states[kpi.id])
-            for day, dims, states in chunk.rows
+            for day, dims, states in self._rows[(kpi.facts.id, cut)]
             if kpi.id in states and all(dims.get(k) == v for k, v in applicable.items())
         ]
         return facts, rows, len(applicable) < len(filters)
@@ -168,9 +197,9 @@ class KPIEngine:
         return _out(kpi, value, {"filter_not_applicable": True} if not_applicable else None)
 
     async def all(self, start: datetime, end: datetime, filters: dict[str, str]) -> dict[str, Any]:
-        return {
-            kpi_id: await self.value(self.definition(kpi_id), start, end, filters) for kpi_id in sorted(self.host.kpis)
-        }
+        kpis = [self.definition(kpi_id) for kpi_id in sorted(self.host.kpis)]
+        await self._prepare([(kpi.facts, self._cut(kpi, filters, grouped=False)) for kpi in kpis], start, end)
+        return {kpi.id: await self.value(kpi, start, end, filters) for kpi in kpis}
 
     async def grouped(
         self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str], dimension: str
@@ -178,7 +207,7 @@ class KPIEngine:
         if dimension not in kpi.dimensions:
             choices = ", ".join(kpi.dimensions) or "none"
             raise InvalidInput(f"{kpi.id} cannot be grouped by {dimension}; dimensions: {choices}")
-        facts, rows, _ = await self._parts(kpi, start, end, filters)
+        facts, rows, _ = await self._parts(kpi, start, end, filters, grouped=True)
         groups: dict[Any, list[Fact]] = defaultdict(list)
         states: dict[Any, list[Any]] = defaultdict(list)
         for fact in facts:
