@@ -1,6 +1,6 @@
 """Bulk reads and writes inside the current write transaction, for the history import: COPY and
-`= ANY($1)` on PostgreSQL, `executemany` and `IN (…)` on SQLite — no per-row Piccolo objects, a
-few round trips per batch whatever its size.
+joins with `unnest($1)` on PostgreSQL, `executemany` and `IN (…)` on SQLite — no per-row Piccolo
+objects, a few round trips per batch whatever its size. Keys are text.
 
 Every function must run inside `Database.write()` (a unit of work): it uses that transaction's
 own connection, so what it writes commits or rolls back with the rest of the batch.
@@ -21,7 +21,7 @@ def _transaction(table: type[Table]) -> tuple[bool, Any]:
     engine = table._meta.db
     transaction = engine.current_transaction.get()
     if transaction is None:
-        raise RuntimeError("bulk writes need a write transaction (Database.write / Runtime.unit_of_work)")
+        raise RuntimeError("bulk reads and writes need a write transaction (Database.write / Runtime.unit_of_work)")
     return isinstance(engine, PostgresEngine), transaction.connection
 
 
