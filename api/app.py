@@ -21,10 +21,10 @@ from api.auth import ApiKeyAuthentication
 from api.middleware import idempotency_middleware, request_id_middleware
 from api.problems import exception_handlers
 from core import __version__
+from core.catalogue.catalogue import ensure_channels
 from core.jobs.worker import run_worker
 from core.plugins import PluginError
 from core.runtime import Runtime
-from core.services.catalogue import ensure_channels
 
 STATIC = "/schema/static"
 API_DESCRIPTION = """Emporio: everything an e-shop does after "add to cart".

@@ -16,9 +16,9 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import Guard
 
+from core.access import ops_sessions
+from core.access.apikeys import authenticate
 from core.domain.auth import Principal, Scope
-from core.services import ops_sessions
-from core.services.apikeys import authenticate
 
 OPS_SESSION_COOKIE = "emporio_ops"
 SAFE_METHODS = frozenset({"GET", "HEAD"})

@@ -13,8 +13,8 @@ from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, Histogram
 
+from core.access import idempotency
 from core.domain.errors import DomainError
-from core.services import idempotency
 
 log = structlog.get_logger("emporio.http")
 

@@ -479,10 +479,12 @@ def with_database(url: str, name: str) -> str:
 async def seed(env: dict[str, str]) -> tuple[str, list[str]]:
     """Schema, catalogue, stock and customers through the engine's own services; returns a
     storefront key and the customer ids."""
+    from core.access import apikeys
+    from core.catalogue import catalogue, inventory
+    from core.customers import customers
     from core.domain.catalogue import LocationIn, LocationType, PriceIn, ProductIn
     from core.domain.customers import CustomerIn
     from core.runtime import Runtime
-    from core.services import apikeys, catalogue, customers, inventory
     from core.settings import load_settings
 
     runtime = Runtime(load_settings(env))

@@ -152,8 +152,8 @@ async def baselines(
 ) -> dict[str, Any]:
     os.environ["EMPORIO_DATABASE_URL"] = dsn
     from core.domain.kpis import Fact, FactQuery
+    from core.kpis.engine import KPIEngine, _out
     from core.runtime import Runtime
-    from core.services.kpis import KPIEngine, _out
 
     runtime = Runtime()
     await runtime.start(with_queue=False, migrate=False)

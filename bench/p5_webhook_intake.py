@@ -299,7 +299,7 @@ async def count_rows(dsn: str, table: str) -> int:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from core.jobs.queue import QUEUE_NAME
-    from core.testing.simulators.stripe import StripeSimulator
+    from plugins.psp_stripe.simulator.simulator import StripeSimulator
 
     name = f"emporio_bench_p5_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(args.database_url)
@@ -310,7 +310,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     sim = StripeSimulator(webhook_secret=SECRET, api_key=API_KEY)
     try:
         with sim.running() as sim_url:
-            from core.testing.simulators.stripe_webhooks import build_event
+            from plugins.psp_stripe.simulator.webhooks import build_event
 
             intent = stripe_event_template(sim_url)
             template = build_event("payment_intent.amount_capturable_updated", intent, api_version="2024-06-20")

@@ -129,8 +129,8 @@ def keys() -> None:
 @human_errors
 def keys_create(name: str, scopes: tuple[str, ...]) -> None:
     """Create an API key; the key alone is printed on the last line (shown once)."""
+    from core.access.apikeys import create_key
     from core.runtime import Runtime
-    from core.services.apikeys import create_key
 
     async def go() -> Any:
         runtime = Runtime()
@@ -156,8 +156,8 @@ def import_cmd(file: Path, batch_size: int, continue_on_error: bool) -> None:
     """Import history from a JSON Lines FILE (format in kpis.md)."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
+    from core.imports.runner import run_import
     from core.runtime import Runtime
-    from core.services.imports import run_import
 
     def chunks() -> Any:
         with file.open("rb") as fh:
@@ -237,9 +237,9 @@ def kpis_cmd(
     """KPIs for a period, in the terminal."""
     import msgspec
 
+    from core.kpis.engine import KPIEngine, period
+    from core.kpis.export import kpi_csv, kpis_csv
     from core.runtime import Runtime
-    from core.services.kpi_export import kpi_csv, kpis_csv
-    from core.services.kpis import KPIEngine, period
 
     filters = {k: v for k, v in (("channel", channel), ("segment", segment), ("location", location)) if v}
 
@@ -324,8 +324,8 @@ def rollups() -> None:
 @human_errors
 def rollups_build(max_days: int) -> None:
     """Build every dirty or missing daily rollup now."""
+    from core.kpis.rollups import build_pending
     from core.runtime import Runtime
-    from core.services.kpi_rollups import build_pending
 
     async def go() -> int:
         runtime = Runtime()
@@ -351,7 +351,7 @@ def simulate() -> None:
 @human_errors
 def simulate_stripe(host: str, port: int, webhook_url: str | None, webhook_secret: str | None) -> None:
     """A Stripe API simulator speaking Stripe's wire format."""
-    from core.testing.simulators.stripe import serve as serve_stripe
+    from plugins.psp_stripe.simulator.simulator import serve as serve_stripe
 
     click.echo(f"Stripe simulator on http://{host}:{port} (webhooks → {webhook_url or 'not delivered'})", err=True)
     with contextlib.suppress(KeyboardInterrupt):
@@ -364,7 +364,7 @@ def simulate_stripe(host: str, port: int, webhook_url: str | None, webhook_secre
 @human_errors
 def simulate_acs(host: str, port: int) -> None:
     """An ACS Courier REST API simulator (demo credentials demo/demo, billing code 2ΑΘ999999)."""
-    from core.testing.simulators.acs import serve as serve_acs
+    from plugins.courier_acs.simulator.simulator import serve as serve_acs
 
     click.echo(f"ACS simulator on http://{host}:{port}/ACSRestServices/api/ACSAutoRest (API key: demo)", err=True)
     with contextlib.suppress(KeyboardInterrupt):

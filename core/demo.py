@@ -10,12 +10,14 @@ import os
 
 import click
 
-from core.db.tables import Location
+from core.access import apikeys
+from core.catalogue import catalogue, inventory
+from core.catalogue.tables import Location
 from core.domain.catalogue import AddressIn, Dimensions, LocationIn, LocationType, PriceIn, ProductIn
 from core.domain.errors import InsufficientStock
 from core.domain.orders import CustomerRef, DeliveryIn, DeliveryMethod, OrderLineIn, PlaceOrder, ShippingAddress
+from core.orders import orders
 from core.runtime import Runtime
-from core.services import apikeys, catalogue, inventory, orders
 
 LOCATIONS = [
     LocationIn(
@@ -166,7 +168,7 @@ def start_simulators(host: str, port: int) -> list[str]:
     started here (in background threads), and the plugins are pointed at them."""
     notes = []
     if not os.environ.get("EMPORIO_STRIPE_API_KEY"):
-        from core.testing.simulators.stripe import StripeSimulator
+        from plugins.psp_stripe.simulator.simulator import StripeSimulator
 
         secret = "whsec_emporio_demo"
         stripe_sim = StripeSimulator(webhook_url=f"http://{host}:{port}/v1/webhooks/psp/stripe", webhook_secret=secret)
@@ -178,7 +180,7 @@ def start_simulators(host: str, port: int) -> list[str]:
         )
         notes.append(f"  Stripe        simulator at {base} (no EMPORIO_STRIPE_API_KEY set)")
     if not os.environ.get("EMPORIO_ACS_API_KEY"):
-        from core.testing.simulators.acs import ACSSimulator
+        from plugins.courier_acs.simulator.simulator import ACSSimulator
 
         acs_sim = ACSSimulator()
         base = _KEEP.enter_context(acs_sim.running(host="127.0.0.1"))

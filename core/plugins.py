@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import msgspec
 import pluggy
 import structlog
+from piccolo.table import Table
 
 from core.domain.events import DomainEvent
 from core.domain.imports import ImportKind
@@ -30,36 +31,26 @@ from core.hookspecs.payments import PaymentProcessor
 
 log = structlog.get_logger("emporio.plugins")
 
+# The core's own domains, loaded as plugins (datasette's DEFAULT_PLUGINS). Everything else —
+# the API's route packages and the built-in PSPs, couriers and policies — comes through the
+# "emporio" entry points in pyproject.toml, exactly like a third-party plugin.
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "api.routes.system",
-    "api.routes.catalogue",
-    "api.routes.inventory",
-    "api.routes.customers",
-    "api.routes.orders",
-    "api.routes.kpis",
-    "api.routes.imports",
-    "api.routes.payments",
-    "api.routes.fulfilment",
-    "api.routes.returns",
-    "api.routes.ops",
-    "core.services.orders_kpis",
-    "core.services.import_kinds",
-    "core.jobs.builtin",
-    "core.services.payments_plugin",
-    "core.services.payments_kpis",
-    "plugins.psp_cod.processor",
-    "plugins.psp_stripe.plugin",
-    "core.services.fulfilment_plugin",
-    "core.services.fulfilment_kpis",
-    "core.services.fulfilment_import",
-    "plugins.routing_default.plugin",
-    "plugins.courier_acs.plugin",
-    "plugins.courier_pickup.courier",
-    "plugins.packaging_default.plugin",
-    "plugins.returns_default.plugin",
-    "core.services.returns_kpis",
-    "core.services.returns_plugin",
-    "core.services.kpi_rollups_plugin",
+    "core.policies.plugin",
+    "core.access.plugin",
+    "core.orders.plugin",
+    "core.customers.plugin",
+    "core.catalogue.plugin",
+    "core.orders.kpis",
+    "core.imports.kinds",
+    "core.jobs.plugin",
+    "core.payments.plugin",
+    "core.payments.kpis",
+    "core.fulfilment.plugin",
+    "core.fulfilment.kpis",
+    "core.fulfilment.import_kinds",
+    "core.returns.kpis",
+    "core.returns.plugin",
+    "core.kpis.plugin",
 )
 
 T = TypeVar("T")
@@ -174,7 +165,16 @@ class PluginHost:
 
     # -- adding and removing at run time (tests, the plugin kit) ------------------------------
 
-    _REGISTRIES = ("payment_processors", "couriers", "channels", "jobs", "kpis", "import_kinds", "policy_kinds")
+    _REGISTRIES = (
+        "payment_processors",
+        "couriers",
+        "channels",
+        "jobs",
+        "kpis",
+        "import_kinds",
+        "policy_kinds",
+        "tables",
+    )
 
     def add(self, plugin: object, name: str) -> None:
         """Register a plugin object after start-up (e.g. an inline plugin in a test)."""
@@ -272,6 +272,10 @@ class PluginHost:
     def policy_kinds(self) -> dict[str, Registered]:
         return self.collect("register_policy_kinds", _struct(PolicyKind, strict_type="document_type"), lambda v: v.kind)
 
+    @cached_property
+    def tables(self) -> dict[str, Registered]:
+        return self.collect("register_tables", _table, lambda v: v._meta.tablename)
+
     def routes(self) -> list[Registered]:
         handlers: list[Registered] = []
         for impl in self.pm.hook.register_routes.get_hookimpls():  # registration order
@@ -290,6 +294,12 @@ def _protocol(proto: type[Any]) -> Callable[[Any], str]:
         return ""
 
     return check
+
+
+def _table(value: Any) -> str:
+    if not (isinstance(value, type) and issubclass(value, Table)):
+        return f"expected a piccolo Table subclass, got {value!r}"
+    return ""
 
 
 def _struct(kind: type[Any], *, strict_type: str | None = None) -> Callable[[Any], str]:

@@ -4,27 +4,25 @@
 from __future__ import annotations
 
 import contextlib
-import contextvars
 from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
 
 from core.db.database import Database
+from core.jobs.outbox import collect_events, dispatch_events
 from core.jobs.queue import Queue
 from core.plugins import PluginHost, load_host
 from core.settings import Settings, load_settings
 
 log = structlog.get_logger("emporio.runtime")
 
-_pending_events: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("pending_events", default=None)
-
 
 class Runtime:
     def __init__(self, settings: Settings | None = None, host: PluginHost | None = None) -> None:
         self.settings = settings or load_settings()
         self.host = host or load_host()
-        self.db = Database(self.settings)
+        self.db = Database(self.settings, [r.value for r in self.host.tables.values()])
         self.queue: Queue | None = None
         self.state: dict[str, Any] = {}
 
@@ -54,28 +52,15 @@ class Runtime:
 
         If the queue is down the events stay in the outbox and the sweeper sends them later.
         """
-        if _pending_events.get() is not None:  # nested: the outer unit dispatches
+        with collect_events() as events:
+            if events is None:  # nested: the outer unit dispatches
+                async with self.db.write():
+                    yield
+                return
             async with self.db.write():
                 yield
-            return
-        events: list[str] = []
-        token = _pending_events.set(events)
-        try:
-            async with self.db.write():
-                yield
-        finally:
-            _pending_events.reset(token)
         if events:
             await self.dispatch(events)
 
     async def dispatch(self, event_ids: list[str]) -> None:
-        from core.services.events import dispatch_events
-
         await dispatch_events(self, event_ids)
-
-
-def note_event(event_id: str) -> None:
-    """Called by `events.record` so the enclosing unit of work dispatches the event."""
-    pending = _pending_events.get()
-    if pending is not None:
-        pending.append(event_id)

@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from api.app import create_app
-from core.db.tables import ALL_TABLES, SchemaMigration
+from core.access import apikeys
+from core.catalogue.catalogue import ensure_channels
+from core.db.schema import SchemaMigration
 from core.runtime import Runtime
-from core.services import apikeys
-from core.services.catalogue import ensure_channels
 
 ROLES = ("admin", "ops", "agent", "storefront")
 
@@ -119,7 +119,7 @@ class Api:
 
 
 async def reset_database(runtime: Runtime) -> None:
-    tables = [t._meta.tablename for t in ALL_TABLES if t is not SchemaMigration]
+    tables = [t._meta.tablename for t in runtime.db.tables if t is not SchemaMigration]
     async with runtime.db.write():
         if runtime.db.is_postgres:
             await runtime.db.fetch("TRUNCATE " + ", ".join(tables))

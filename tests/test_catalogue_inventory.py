@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.db.tables import InventoryCount, Location, Product
-from core.services.events import timeline
+from core.catalogue.tables import InventoryCount, Location, Product
+from core.jobs.outbox import timeline
 
 PROBLEM = "application/problem+json"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core.db.tables import Customer
+from core.customers.tables import Customer
 
 PROBLEM = "application/problem+json"
 ADDRESS = {"name": "Sofia", "line1": "Tsimiski 5", "city": "Thessaloniki", "postcode": "54624", "country": "GR"}

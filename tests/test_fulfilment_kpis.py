@@ -24,10 +24,14 @@ from typing import Any
 import msgspec
 import pytest
 
-from core.db.tables import DeliveryAttempt, InventoryCount, Order, PickerShift, Shipment, ShipmentLine
+from core.catalogue.tables import InventoryCount
 from core.domain.ids import new_id
+from core.fulfilment import import_kinds as fulfilment_import
+from core.fulfilment import kpis as fulfilment_kpis
+from core.fulfilment.tables import DeliveryAttempt, PickerShift, Shipment, ShipmentLine
+from core.kpis import rollups as kpi_rollups
+from core.orders.tables import Order
 from core.runtime import Runtime
-from core.services import fulfilment_import, fulfilment_kpis, kpi_rollups
 from core.testing.fixtures import inline_plugin
 from tests.conftest import Api
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import msgspec
 
-from core.db.tables import Customer, Location, Order, OrderLine, Product
+from core.catalogue.tables import Location, Product
+from core.customers.tables import Customer
+from core.orders.tables import Order, OrderLine
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 MARCH = {"from": "2025-03-01", "to": "2025-04-01"}

@@ -20,13 +20,21 @@ from typing import Any
 
 import msgspec
 
-from core.db.tables import Event, KpiDirtyDay, Order, ReturnLine, ReturnRequest, Shipment
 from core.domain.returns import Disposition, ReceivedLine, ReceiveIn
+from core.fulfilment import delivery
+from core.fulfilment.tables import Shipment
 from core.hookspecs.couriers import ShipmentStatus, TrackingSnapshot
+from core.imports.runner import run_import
+from core.jobs import outbox as events
+from core.jobs.tables import Event
+from core.kpis import rollups as kpi_rollups
+from core.kpis.engine import GRANULARITIES, KPIEngine
+from core.kpis.tables import KpiDirtyDay
+from core.orders import orders
+from core.orders.tables import Order
+from core.returns import returns
+from core.returns.tables import ReturnLine, ReturnRequest
 from core.runtime import Runtime
-from core.services import delivery, events, kpi_rollups, orders, returns
-from core.services.imports import run_import
-from core.services.kpis import GRANULARITIES, KPIEngine
 from tests.conftest import Api
 
 TODAY = datetime.now(UTC).date()

@@ -242,7 +242,7 @@ async def test_kpis_need_ops_and_an_unknown_kpi_is_404(api: Any) -> None:
     definitions = {d["id"]: d for d in (await api.get("/v1/kpis/definitions", as_="ops")).json()}
     assert definitions["orders_placed"]["dimensions"] == ["channel", "segment"]
     assert definitions["average_order_value"]["unit"] == "minor_units"
-    assert definitions["orders_placed"]["plugin"] == "core.services.orders_kpis"
+    assert definitions["orders_placed"]["plugin"] == "core.orders.kpis"
 
 
 async def test_live_orders_count_like_imported_ones(api: Any) -> None:

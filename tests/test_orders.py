@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.db.tables import Customer, Event, Order, Reservation
+from core.customers.tables import Customer
+from core.jobs.tables import Event
+from core.orders.tables import Order, Reservation
 
 PROBLEM = "application/problem+json"
 ADDRESS = {"name": "Maria", "line1": "Patision 76", "city": "Athens", "postcode": "10434", "country": "GR"}

@@ -11,15 +11,17 @@ from typing import Any
 
 import pytest
 
-from core.db.tables import Customer, Event, EventHandling, Order, Reservation
+from core.customers.tables import Customer
 from core.domain.events import DomainEvent
 from core.domain.ids import new_id
 from core.hookspecs import hookimpl
+from core.jobs import outbox as events
 from core.jobs.embedded_redis import ensure_embedded_redis
 from core.jobs.queue import Queue
+from core.jobs.tables import Event, EventHandling
 from core.jobs.worker import run_worker
+from core.orders.tables import Order, Reservation
 from core.runtime import Runtime
-from core.services import events
 from core.testing.fixtures import inline_plugin
 from tests.hooks import own_queue
 

@@ -58,7 +58,7 @@ def test_builtin_plugins_load() -> None:
         assert described[name].builtin, name
         assert described[name].hooks, f"{name} implements no hook"
     assert "register_routes" in described["api.routes.orders"].hooks
-    assert host.kpis["orders_placed"].plugin == "core.services.orders_kpis"
+    assert host.kpis["orders_placed"].plugin == "core.orders.kpis"
     assert host.jobs["events.process"].plugin == "core.jobs.builtin"
     assert {"customer", "product", "location", "order"} <= set(host.import_kinds)
     assert {r.plugin for r in host.routes()} >= {"api.routes.system", "api.routes.orders", "api.routes.kpis"}
@@ -73,7 +73,7 @@ def test_a_third_party_plugin_is_loaded_from_the_entry_point_group(
     info = described["pigeon-post"]
     assert (info.version, info.hooks, info.builtin) == ("1.2.3", ["register_kpis"], False)
     assert host.kpis["pigeon_flights"].plugin == "pigeon-post"
-    assert host.kpis["orders_placed"].plugin == "core.services.orders_kpis"  # built-ins beside it
+    assert host.kpis["orders_placed"].plugin == "core.orders.kpis"  # built-ins beside it
     assert "pigeon-post" not in {i.name for i in PluginHost(entry_points=False).describe()}
 
 
@@ -193,7 +193,7 @@ def test_emporio_trace_plugins_logs_hook_calls(monkeypatch: pytest.MonkeyPatch) 
     assert "plugins.routing_default.plugin" in resolve[0]["plugins"]
     assert any(event == "hook.done" and kw["hook"] == "resolve_allocation" for event, kw in calls)
     kpis = [kw for event, kw in calls if event == "hook.call" and kw.get("hook") == "register_kpis"]
-    assert {kw["plugin"] for kw in kpis} >= {"core.services.orders_kpis"}
+    assert {kw["plugin"] for kw in kpis} >= {"core.orders.kpis"}
     assert all(kw["ms"] >= 0 for kw in kpis)
 
     captured.calls.clear()

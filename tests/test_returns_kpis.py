@@ -25,9 +25,10 @@ import msgspec
 import pytest
 
 from core.db.database import utcnow
-from core.db.tables import Order, OrderLine, ReturnLine, ReturnRequest
+from core.kpis import rollups as kpi_rollups
+from core.orders.tables import Order, OrderLine
+from core.returns.tables import ReturnLine, ReturnRequest
 from core.runtime import Runtime
-from core.services import kpi_rollups
 from tests.conftest import Api
 from tests.returns.conftest import Store, register_returns_plugins
 
@@ -44,7 +45,7 @@ FIVE_R = (
 
 @pytest.fixture(autouse=True)
 def returns_plugins(runtime: Runtime) -> Iterator[None]:
-    """`core.services.returns_kpis` (and the default return policy) unless they are default plugins."""
+    """`core.returns.kpis` (and the default return policy) unless they are default plugins."""
     with register_returns_plugins(runtime):
         yield
 

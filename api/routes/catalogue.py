@@ -10,10 +10,10 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import OPS
 from api.deps import runtime_of
+from core.catalogue import catalogue
+from core.db.pagination import Page
 from core.domain.catalogue import LocationIn, LocationOut, ProductIn, ProductOut
 from core.hookspecs import hookimpl
-from core.services import catalogue
-from core.services.pagination import Page
 
 Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=200)]
 Cursor = Annotated[str | None, QueryParameter(name="cursor", max_length=200)]

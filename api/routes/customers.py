@@ -10,10 +10,11 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import AGENT, OPS, STOREFRONT_OR_OPS
 from api.deps import runtime_of
+from core.customers import customers
+from core.db.pagination import Page
 from core.domain.customers import CustomerIn, CustomerOut
 from core.hookspecs import hookimpl
-from core.services import customers, events
-from core.services.pagination import Page
+from core.jobs import outbox as events
 
 
 @post("/v1/customers", guards=[STOREFRONT_OR_OPS], tags=["customers"], summary="Create a customer")

@@ -16,15 +16,17 @@ from api.auth import AGENT_OR_OPS, OPS, STOREFRONT_OR_OPS, principal_of
 from api.deps import runtime_of
 from api.problems import problem
 from core.db.database import utcnow
-from core.db.tables import Order, Task
+from core.db.pagination import Page
 from core.domain.errors import InvalidInput, NotFound
 from core.domain.fulfilment import AllocationOut, ManifestOut, PickIn, ShipmentOut
 from core.domain.orders import OrderLineIn
 from core.domain.policies import PolicyVersion
+from core.fulfilment import delivery, routing, shipments
+from core.fulfilment.tables import Task
 from core.hookspecs import hookimpl
 from core.hookspecs.couriers import CourierRejected, CourierUnavailable
-from core.services import delivery, policies, routing, shipments
-from core.services.pagination import Page
+from core.orders.tables import Order
+from core.policies import policies
 
 
 def _lines(mapping: dict[str, int]) -> list[dict[str, Any]]:
@@ -246,7 +248,7 @@ async def courier_webhook(request: Request[Any, Any, Any], courier: FromPath[str
         snapshots = registered.value.parse_webhook(dict(request.headers), await request.body())
     except CourierRejected as exc:
         return problem(401, f"webhook rejected: {exc}", slug="webhook-signature")
-    from core.db.tables import Shipment
+    from core.fulfilment.tables import Shipment
 
     applied = 0
     for snapshot in snapshots:
@@ -311,7 +313,7 @@ class PackagingDraft(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     summary="Dry run: the packaging plan for an order or a draft order",
 )
 async def evaluate_packaging(request: Request[Any, Any, Any], data: JSONBody[PackagingDraft]) -> dict[str, Any]:
-    from core.db.tables import Product
+    from core.catalogue.tables import Product
     from core.hookspecs.packaging import PackagingRequest, PackItem
 
     runtime = runtime_of(request)
@@ -319,7 +321,7 @@ async def evaluate_packaging(request: Request[Any, Any, Any], data: JSONBody[Pac
         order = await Order.select().where(Order.id == data.order_id).first()
         if order is None:
             raise NotFound(f"no order with id {data.order_id}")
-        from core.db.tables import OrderLine
+        from core.orders.tables import OrderLine
 
         items = {ln["sku"]: ln["qty"] for ln in await OrderLine.select().where(OrderLine.order_id == data.order_id)}
         packaging_request = await shipments.packaging_request(order, None, items)

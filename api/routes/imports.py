@@ -12,7 +12,7 @@ from api.auth import ADMIN
 from api.deps import runtime_of
 from api.problems import problem
 from core.hookspecs import hookimpl
-from core.services.imports import ImportReport, run_import
+from core.imports.runner import ImportReport, run_import
 
 
 @post(

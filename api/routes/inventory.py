@@ -10,9 +10,9 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import OPS, principal_of
 from api.deps import runtime_of
+from core.catalogue import inventory
 from core.domain.inventory import CycleCountIn, CycleCountOut, LevelOut, SetOnHand
 from core.hookspecs import hookimpl
-from core.services import inventory
 
 
 @put("/v1/inventory/{location:str}/{sku:str}", guards=[OPS], tags=["inventory"], summary="Set units on hand")

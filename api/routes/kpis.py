@@ -12,8 +12,8 @@ from api.auth import OPS
 from api.deps import runtime_of
 from core.domain.errors import InvalidInput
 from core.hookspecs import hookimpl
-from core.services.kpi_export import kpi_csv, kpis_csv
-from core.services.kpis import KPIDefinitionOut, KPIEngine, definitions, period
+from core.kpis.engine import KPIDefinitionOut, KPIEngine, definitions, period
+from core.kpis.export import kpi_csv, kpis_csv
 
 From = Annotated[
     str, QueryParameter(name="from", min_length=10, max_length=40, description="date or RFC 3339 UTC time")

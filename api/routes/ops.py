@@ -19,9 +19,9 @@ from litestar.static_files import create_static_files_router
 from api.auth import OPS, OPS_SESSION_COOKIE, principal_of
 from api.deps import runtime_of
 from api.problems import problem
+from core.access import apikeys, ops_sessions
 from core.domain.auth import Scope
 from core.hookspecs import hookimpl
-from core.services import apikeys, ops_sessions
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "ops"
 OPEN = {"exclude_from_auth": True}  # these handlers check the key or the cookie themselves

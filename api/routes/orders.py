@@ -10,10 +10,11 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import AGENT_OR_OPS, OPS, STOREFRONT, STOREFRONT_OR_OPS, principal_of
 from api.deps import runtime_of
+from core.db.pagination import Page
 from core.domain.orders import CancelOrder, OrderOut, PlaceOrder
 from core.hookspecs import hookimpl
-from core.services import events, orders
-from core.services.pagination import Page
+from core.jobs import outbox as events
+from core.orders import orders
 
 
 @post(

@@ -16,8 +16,9 @@ from core.domain.orders import OrderOut
 from core.domain.payments import CaptureIn, ConfirmIn, MovementKind, PaymentOut, RefundIn, StartPaymentIn
 from core.hookspecs import hookimpl
 from core.hookspecs.payments import WebhookSignatureInvalid
-from core.services import checkouts, orders, payments, psp_webhooks
-from core.services.checkouts import CheckoutIn, CheckoutOut, CompleteCheckout
+from core.orders import orders
+from core.payments import checkouts, payments, psp_webhooks
+from core.payments.checkouts import CheckoutIn, CheckoutOut, CompleteCheckout
 
 
 def _key(request: Request[Any, Any, Any], action: str) -> str:

@@ -12,12 +12,13 @@ from litestar.params import FromPath, JSONBody
 
 from api.auth import OPS, STOREFRONT_OR_OPS, principal_of, requires
 from api.deps import runtime_of
-from core.db.tables import Order
 from core.domain.auth import Scope
 from core.domain.errors import NotFound
 from core.domain.returns import DecisionIn, ReceiveIn, ReturnIn, ReturnOut
 from core.hookspecs import hookimpl
-from core.services import policies, returns
+from core.orders.tables import Order
+from core.policies import policies
+from core.returns import returns
 
 STOREFRONT_OR_AGENT = requires(Scope.STOREFRONT, Scope.AGENT)
 

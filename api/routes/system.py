@@ -13,10 +13,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.auth import ADMIN, OPS
 from api.deps import runtime_of
 from api.problems import problem
+from core.access import apikeys
+from core.catalogue import catalogue
 from core.domain.catalogue import ChannelOut
 from core.hookspecs import hookimpl
 from core.plugins import PluginInfo
-from core.services import apikeys, catalogue
 
 OPEN = {"exclude_from_auth": True}
 

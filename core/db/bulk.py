@@ -116,7 +116,7 @@ async def select_pairs(
 
 async def add_to_order_lines(column: str, changes: Iterable[tuple[str, str, int]]) -> None:
     """`column += amount` for each (order id, SKU, amount), in one statement on PostgreSQL."""
-    from core.db.tables import OrderLine
+    from core.orders.tables import OrderLine
 
     totals: dict[tuple[str, str], int] = {}
     for order_id, sku, amount in changes:  # one row per line: an UPDATE … FROM applies one match only

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,10 @@ import structlog
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
 
 from core.db import migrations
-from core.db.tables import ALL_TABLES, SchemaMigration
+from core.db.schema import SchemaMigration
 from core.settings import Settings
 
 log = structlog.get_logger("emporio.db")
@@ -38,7 +39,9 @@ class EmbeddedSQLiteEngine(SQLiteEngine):
 class Database:
     """The engine every table is bound to, plus the one way to open a write transaction."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tables: Iterable[type[Table]] = ()) -> None:
+        """`tables` are the Piccolo tables the domains and plugins registered (`register_tables`);
+        they are bound to this database's engine."""
         self.settings = settings
         self.engine: Engine[Any]
         if settings.is_postgres:
@@ -56,7 +59,8 @@ class Database:
         # SQLite has one writer at a time anyway; queueing writers of this process here keeps
         # them from spinning in the busy handler. Other processes still wait on SQLite's lock.
         self._write_lock = asyncio.Lock()
-        for table in ALL_TABLES:
+        self.tables: tuple[type[Table], ...] = (SchemaMigration, *tables)
+        for table in self.tables:
             table._meta.db = self.engine
 
     @property

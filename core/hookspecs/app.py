@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from core.hookspecs import hookspec
 
 if TYPE_CHECKING:
+    from piccolo.table import Table
+
     from core.domain.events import DomainEvent
     from core.domain.imports import ImportKind
     from core.domain.jobs import JobSpec
@@ -42,6 +44,36 @@ def register_routes(register: Callable[[Any], None]) -> None:
         @hookimpl
         def register_routes(register):
             register(Router(path="/v1/skroutz", route_handlers=[SkroutzController]))
+        ```
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_tables(register: Callable[[type[Table]], None]) -> None:
+    """Contribute the Piccolo tables a domain or plugin queries, so the engine binds them to the
+    configured database (SQLite or PostgreSQL) at start.
+
+    When it is called:
+        Once per process, when the runtime's database is created (`core.runtime.Runtime`).
+
+    Args:
+        register: call it with a `piccolo.table.Table` subclass. The table's schema itself comes
+            from a numbered migration; the class only mirrors it for queries.
+
+    Returns:
+        Nothing; all registrations are collected. Two plugins registering the same table name
+        make the engine refuse to start, naming both.
+
+    Example:
+        ```python
+        @hookimpl
+        def register_tables(register):
+            register(SkroutzOrderLink)
         ```
     """
 
@@ -146,7 +178,7 @@ def on_event(event: DomainEvent, runtime: Runtime) -> Awaitable[None] | None:
         By the worker, for each event written to the database outbox, after the transaction
         that produced it committed. At least once: after a crash or a Redis flush the sweeper
         delivers it again, so an implementation must be idempotent (use
-        `core.services.events.once(event, "my-plugin.handler")` to run a side effect once).
+        `core.jobs.outbox.once(event, "my-plugin.handler")` to run a side effect once).
 
     Args:
         event: the frozen `core.domain.events.DomainEvent` (id, type, order/customer ids,

@@ -12,7 +12,7 @@ default), EMPORIO_ACS_LANGUAGE (default GR), EMPORIO_ACS_SENDER (sender name on 
 EMPORIO_ACS_WITH_RETURN_VOUCHER (1: every outbound voucher comes with a return voucher),
 EMPORIO_ACS_CY_CONTENT_TYPE_ID (ACS's content type code, mandatory for Cyprus).
 
-ACS has no test host: run the plugin against `core.testing.simulators.acs.ACSSimulator`
+ACS has no test host: run the plugin against `plugins.courier_acs.simulator.simulator.ACSSimulator`
 (``emporio simulate acs``) with EMPORIO_ACS_API_BASE=http://127.0.0.1:8787/ACSRestServices/api
 and the demo account (key, ids and passwords ``demo``, billing code ``2ΑΘ999999``).
 """

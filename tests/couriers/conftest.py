@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from core.testing.simulators.acs import ACSSimulator
 from plugins.courier_acs import AcsCourier
+from plugins.courier_acs.simulator.simulator import ACSSimulator
 from tests.couriers.support import acs_settings
 
 

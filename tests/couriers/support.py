@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from core.hookspecs.couriers import Address, Parcel, VoucherRequest
-from core.testing.simulators.acs import ACSSimulator
 from plugins.courier_acs import AcsSettings
+from plugins.courier_acs.simulator.simulator import ACSSimulator
 
 ATHENS = ZoneInfo("Europe/Athens")
 

@@ -14,9 +14,9 @@ import pytest
 import structlog
 
 from core.hookspecs.couriers import Address, CourierRejected, CourierUnavailable, Parcel
-from core.testing.simulators.acs import ACSSimulator, FaultKind
-from core.testing.simulators.acs_wire import DEFAULT_ERROR_KEYS
 from plugins.courier_acs import AcsClient, AcsCourier
+from plugins.courier_acs.simulator.simulator import ACSSimulator, FaultKind
+from plugins.courier_acs.simulator.wire import DEFAULT_ERROR_KEYS
 from tests.couriers.support import RecordingTransport, acs_settings, athens_today, voucher_request
 
 pytestmark = pytest.mark.timeout(30)

@@ -11,8 +11,6 @@ from typing import Any
 import pytest
 
 from core.hookspecs.couriers import FailureReason, ShipmentStatus
-from core.testing.simulators import acs_data
-from core.testing.simulators.acs import ACSSimulator
 from plugins.courier_acs import REASON_RULES, AcsCourier
 from plugins.courier_acs.courier import split_street, weight_kg
 from plugins.courier_acs.mapping import (
@@ -23,6 +21,8 @@ from plugins.courier_acs.mapping import (
     euros_to_cents,
     status_from_summary,
 )
+from plugins.courier_acs.simulator import data as acs_data
+from plugins.courier_acs.simulator.simulator import ACSSimulator
 from tests.couriers.support import ATHENS, athens_today, voucher_request
 
 pytestmark = pytest.mark.timeout(30)

@@ -13,8 +13,8 @@ from core.testing.courier_contract import (
     RemoteCourierContract,
     TransientFault,
 )
-from core.testing.simulators.acs import ACSSimulator, FaultKind
 from plugins.courier_acs import AcsCourier
+from plugins.courier_acs.simulator.simulator import ACSSimulator, FaultKind
 from tests.couriers.support import athens_today
 
 pytestmark = pytest.mark.timeout(30)

@@ -11,8 +11,8 @@ import pytest
 from core.hookspecs import hookimpl
 from core.runtime import Runtime
 from core.testing.fixtures import inline_plugin
-from core.testing.simulators.acs import ACSSimulator
 from plugins.courier_acs import AcsCourier
+from plugins.courier_acs.simulator.simulator import ACSSimulator
 from tests.couriers.support import acs_settings
 
 

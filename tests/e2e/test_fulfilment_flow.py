@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.testing.simulators.acs import ACSSimulator
+from plugins.courier_acs.simulator.simulator import ACSSimulator
 from tests.e2e.conftest import eventually
 
 ADDRESS = {

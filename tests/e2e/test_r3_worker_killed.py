@@ -15,13 +15,14 @@ from typing import Any
 
 import pytest
 
-from core.db.tables import Payment, Shipment
+from core.fulfilment.tables import Shipment
 from core.hookspecs import hookimpl
+from core.payments.tables import Payment
 from core.runtime import Runtime
 from core.testing.fixtures import inline_plugin
-from core.testing.simulators.acs import ACSSimulator
-from core.testing.simulators.stripe import StripeSimulator
+from plugins.courier_acs.simulator.simulator import ACSSimulator
 from plugins.psp_stripe import StripeProcessor
+from plugins.psp_stripe.simulator.simulator import StripeSimulator
 from tests.couriers.support import acs_settings
 from tests.e2e.conftest import eventually
 

@@ -11,9 +11,9 @@ import pytest
 from core.hookspecs import hookimpl
 from core.runtime import Runtime
 from core.testing.fixtures import inline_plugin
-from core.testing.simulators.acs import ACSSimulator
-from core.testing.simulators.stripe import StripeSimulator
+from plugins.courier_acs.simulator.simulator import ACSSimulator
 from plugins.psp_stripe import StripeProcessor
+from plugins.psp_stripe.simulator.simulator import StripeSimulator
 from tests.e2e.conftest import eventually
 from tests.e2e.test_fulfilment_flow import ADDRESS, pick_pack_ship, refresh, shop
 

@@ -17,19 +17,21 @@ from litestar import get
 
 from api.app import create_app
 from api.auth import OPS
-from core.db.tables import Customer, Event, Order
+from core.customers.tables import Customer
 from core.domain.events import DomainEvent
 from core.domain.imports import ImportContext, ImportKind, ImportLineError, ImportRow
 from core.domain.jobs import JobSpec
 from core.domain.kpis import Fact, FactQuery, FactSource, KPIDefinition, count, ratio
 from core.domain.policies import PolicyKind
+from core.domain.time import as_utc
 from core.hookspecs import hookimpl
 from core.jobs.embedded_redis import ensure_embedded_redis
 from core.jobs.queue import Queue
+from core.jobs.tables import Event
 from core.jobs.worker import run_worker
+from core.orders.tables import Order
 from core.plugins import PluginError
 from core.runtime import Runtime
-from core.services.kpis import as_utc
 from core.testing.fixtures import inline_plugin
 from tests.hooks import own_queue
 
@@ -324,7 +326,7 @@ async def test_hook_register_kpis_refuses_a_duplicate_id(runtime: Runtime) -> No
     ):
         runtime.host.kpis  # noqa: B018
     message = str(refused.value)
-    assert "'inline-dup-kpis'" in message and "'core.services.orders_kpis'" in message and "'orders_placed'" in message
+    assert "'inline-dup-kpis'" in message and "'core.orders.kpis'" in message and "'orders_placed'" in message
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,11 +9,11 @@ from typing import Any
 import msgspec
 import pytest
 
+from core.catalogue.catalogue import ensure_channels
 from core.hookspecs import hookimpl
 from core.hookspecs.channels import ChannelNotice, RejectedLine, SalesChannelConnector
 from core.plugins import PluginError
 from core.runtime import Runtime
-from core.services.catalogue import ensure_channels
 from core.testing.fixtures import inline_plugin
 
 ADDRESS = {"name": "Kostas", "line1": "Ermou 10", "city": "Patra", "postcode": "26221", "country": "GR"}

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from core.fulfilment import routing
 from core.hookspecs import hookimpl
 from core.hookspecs.couriers import (
     CodRemittance,
@@ -23,7 +24,6 @@ from core.hookspecs.couriers import (
 )
 from core.plugins import PluginError
 from core.runtime import Runtime
-from core.services import routing
 from core.testing.fixtures import inline_plugin
 
 ADDRESS = {"name": "Eleni", "line1": "Egnatia 1", "city": "Thessaloniki", "postcode": "54630", "country": "GR"}

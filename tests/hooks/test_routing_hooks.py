@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.fulfilment import routing
 from core.hookspecs import hookimpl
 from core.hookspecs.routing import (
     AllocationDecision,
@@ -15,7 +16,6 @@ from core.hookspecs.routing import (
     RoutingRequest,
 )
 from core.runtime import Runtime
-from core.services import routing
 from core.testing.fixtures import inline_plugin
 
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from api.app import create_app
+from core.access.tables import ApiKey, OpsSession
 from core.db.database import utcnow
-from core.db.tables import ApiKey, OpsSession
 from core.runtime import Runtime
 from tests.conftest import Api
 

@@ -13,7 +13,7 @@ import pytest
 from core.domain.errors import InvalidInput
 from core.hookspecs.packaging import PackagingPlan, PackagingRequest, PackItem
 from core.plugins import PluginHost
-from core.services.policies import validate
+from core.policies.policies import validate
 from plugins.packaging_default.plugin import PACKAGING
 from plugins.packaging_default.policy import (
     DEFAULT_POLICY,

@@ -12,14 +12,15 @@ from typing import Any
 
 import pytest
 
-from core.db.tables import Event, PaymentAttempt
 from core.hookspecs import hookimpl
 from core.hookspecs.payments import PaymentProcessor
+from core.jobs import outbox as events
+from core.jobs.tables import Event
+from core.payments.tables import PaymentAttempt
 from core.runtime import Runtime
-from core.services import events
 from core.testing.fixtures import inline_plugin
-from core.testing.simulators.stripe import StripeSimulator
 from plugins.psp_stripe import StripeProcessor
+from plugins.psp_stripe.simulator.simulator import StripeSimulator
 from tests.conftest import Api
 
 STRIPE_API_KEY = "sk_test_emporio_payments"

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.db.tables import MoneyMovement
 from core.domain.errors import Conflict, IdempotencyMismatch
 from core.domain.orders import CustomerRef, OrderLineIn, PaymentIn, PlaceOrder, ShippingAddress
 from core.domain.payments import (
@@ -23,8 +22,10 @@ from core.domain.payments import (
     check_refund,
     status_of,
 )
+from core.orders import orders
+from core.payments import payments
+from core.payments.tables import MoneyMovement
 from core.runtime import Runtime
-from core.services import orders, payments
 from tests.payments.conftest import ADDRESS, PRICE, SKU, Shop
 
 # ---------------------------------------------------------------------------------------------

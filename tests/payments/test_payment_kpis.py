@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from core.testing.simulators.stripe import StripeSimulator
 from plugins.psp_stripe import StripeProcessor
+from plugins.psp_stripe.simulator.simulator import StripeSimulator
 from tests.conftest import Api
 from tests.payments.conftest import ADDRESS, SKU, Shop
 

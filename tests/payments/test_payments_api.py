@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.jobs import outbox as events
 from core.runtime import Runtime
-from core.services import events
-from core.testing.simulators.stripe import StripeSimulator
 from plugins.psp_stripe import StripeProcessor
+from plugins.psp_stripe.simulator.simulator import StripeSimulator
 from tests.conftest import Api
 from tests.payments.conftest import ADDRESS, PRICE, SKU, Shop
 

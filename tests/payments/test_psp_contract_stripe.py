@@ -11,8 +11,8 @@ import pytest
 
 from core.hookspecs.payments import PaymentStarted
 from core.testing.psp_contract import PSPContract, PSPHarness
-from core.testing.simulators.stripe import StripeSimulator
 from plugins.psp_stripe import StripeProcessor
+from plugins.psp_stripe.simulator.simulator import StripeSimulator
 
 API_KEY = "sk_test_emporio_contract"
 SECRET = "whsec_emporio_contract"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from core.services import payments
-from core.testing.simulators.stripe import StripeSimulator
+from core.payments import payments
 from plugins.psp_stripe import StripeProcessor
+from plugins.psp_stripe.simulator.simulator import StripeSimulator
 from tests.conftest import Api
 from tests.payments.conftest import PRICE, Shop
 

@@ -11,9 +11,10 @@ from typing import Any
 
 import httpx
 
-from core.db.tables import Event, PspWebhookEvent
-from core.testing.simulators.stripe import StripeSimulator
+from core.jobs.tables import Event
+from core.payments.tables import PspWebhookEvent
 from plugins.psp_stripe import StripeProcessor
+from plugins.psp_stripe.simulator.simulator import StripeSimulator
 from tests.conftest import Api
 from tests.payments.conftest import PRICE, STRIPE_API_KEY, Shop
 

@@ -17,8 +17,8 @@ import structlog
 
 from api.app import create_app
 from api.auth import OPS_SESSION_COOKIE
+from core.access.tables import ApiKey
 from core.db.database import utcnow
-from core.db.tables import ApiKey
 from core.logging import _redact
 from core.runtime import Runtime
 from tests.reliability import live

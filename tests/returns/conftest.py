@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from core.db.tables import Shipment
+from core.fulfilment import delivery
+from core.fulfilment.routing import route_order
+from core.fulfilment.tables import Shipment
 from core.hookspecs.couriers import ShipmentStatus, TrackingSnapshot
+from core.returns import kpis as returns_kpis
 from core.runtime import Runtime
-from core.services import delivery, returns_kpis
-from core.services.routing import route_order
 from core.testing.fixtures import inline_plugin
 from plugins.returns_default import plugin as returns_policy
 from tests.conftest import Api
@@ -51,7 +52,7 @@ def register_returns_plugins(runtime: Runtime) -> contextlib.ExitStack:
 @pytest.fixture(autouse=True)
 def returns_plugins(runtime: Runtime) -> Iterator[None]:
     """The default return policy (`plugins.returns_default.plugin`) and the 5R KPIs
-    (`core.services.returns_kpis`), for every test of this package."""
+    (`core.returns.kpis`), for every test of this package."""
     with register_returns_plugins(runtime):
         yield
 

@@ -26,7 +26,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.db.tables import MoneyMovement, OrderLine, Payment, ReturnLine, ReturnRequest, StoreCredit
 from core.domain.errors import Conflict, InvalidInput
 from core.domain.orders import CustomerRef, OrderLineIn, PaymentIn, PlaceOrder, ShippingAddress
 from core.domain.payments import MovementKind, MovementStatus
@@ -45,8 +44,14 @@ from core.hookspecs.payments import (
     WebhookSignatureInvalid,
 )
 from core.hookspecs.payments import MoneyMovement as MovementRequest
+from core.orders import orders
+from core.orders.tables import OrderLine
+from core.payments import payments
+from core.payments.tables import MoneyMovement, Payment
+from core.policies import policies
+from core.returns import returns
+from core.returns.tables import ReturnLine, ReturnRequest, StoreCredit
 from core.runtime import Runtime
-from core.services import orders, payments, policies, returns
 from core.testing.fixtures import inline_plugin
 from plugins.returns_default import DEFAULT_POLICY, RestockingFee
 from tests.conftest import Api

@@ -12,8 +12,8 @@ import pytest
 
 from core.domain.errors import InvalidInput
 from core.hookspecs.returns import ReturnDecision, ReturnLineRequest, ReturnRequestContext, ReturnVerdict
+from core.policies import policies
 from core.runtime import Runtime
-from core.services import policies
 from plugins.returns_default import (
     DEFAULT_POLICY,
     RETURNS,

@@ -9,10 +9,14 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from core.catalogue.tables import InventoryMovement
 from core.db.database import utcnow
-from core.db.tables import InventoryMovement, MoneyMovement, OrderLine, ReturnRequest, Shipment, StoreCredit
+from core.fulfilment.tables import Shipment
+from core.orders.tables import OrderLine
+from core.payments.tables import MoneyMovement
+from core.returns import returns
+from core.returns.tables import ReturnRequest, StoreCredit
 from core.runtime import Runtime
-from core.services import returns
 from plugins.returns_default import DEFAULT_POLICY
 from tests.conftest import Api
 from tests.returns.conftest import STORE, WAREHOUSE, Store

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.testing.simulators.acs import ACSSimulator
-from core.testing.simulators.stripe import RunningStripeSimulator, run_stripe_simulator
+from plugins.courier_acs.simulator.simulator import ACSSimulator
+from plugins.psp_stripe.simulator.simulator import RunningStripeSimulator, run_stripe_simulator
 
 
 @pytest.fixture

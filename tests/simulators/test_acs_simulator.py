@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.testing.simulators.acs import ACSSimulator
+from plugins.courier_acs.simulator.simulator import ACSSimulator
 
 pytestmark = pytest.mark.timeout(20)
 

@@ -15,12 +15,12 @@ import pytest
 import stripe
 from stripe.params import PaymentIntentCaptureParams
 
-from core.testing.simulators.stripe import (
+from plugins.psp_stripe.simulator.simulator import (
     RunningStripeSimulator,
     StripeSimulator,
     run_stripe_simulator,
 )
-from core.testing.simulators.stripe_wire import decode_form
+from plugins.psp_stripe.simulator.wire import decode_form
 
 pytestmark = pytest.mark.timeout(20)
 

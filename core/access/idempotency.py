@@ -1,0 +1,104 @@
+"""Idempotency keys: a retry with the same key and body gets the first response back (same
+status, same body); the same key with another body is refused with 422. Keys are scoped to the
+API key that sent them and live at least 24 h (purged hourly after the TTL)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import timedelta
+
+import msgspec
+
+from core.access.tables import IdempotencyRecord
+from core.db.database import Database, utcnow
+from core.domain.errors import Conflict, IdempotencyMismatch, InvalidInput
+
+LEASE = timedelta(seconds=60)  # a crashed request's key becomes usable again after this
+WAIT_FOR_IN_FLIGHT_S = 30.0
+
+
+class StoredResponse(msgspec.Struct, frozen=True):
+    status_code: int
+    body: bytes
+    content_type: str
+
+
+def record_id(principal: str, key: str) -> str:
+    return hashlib.sha256(f"{principal}\x00{key}".encode()).hexdigest()
+
+
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(method.encode() + b"\x00" + path.encode() + b"\x00" + body).hexdigest()
+
+
+async def claim(
+    db: Database, *, principal: str, key: str, method: str, path: str, body: bytes
+) -> tuple[str, StoredResponse | None]:
+    """Claim `key` for this request. Returns (record id, None) when this request must run, or
+    (record id, stored response) when it is a retry of a finished one. Waits while an identical
+    request is in flight."""
+    if not key or len(key) > 255:
+        raise InvalidInput("Idempotency-Key must be 1 to 255 characters")
+    rid = record_id(principal, key)
+    fingerprint = request_fingerprint(method, path, body)
+    deadline = asyncio.get_running_loop().time() + WAIT_FOR_IN_FLIGHT_S
+    while True:
+        now = utcnow()
+        inserted = await db.fetch(
+            "INSERT INTO idempotency_keys (id, principal, key, method, path, request_hash, state, "
+            "created_at, locked_until) VALUES ({}, {}, {}, {}, {}, {}, 'in_progress', {}, {}) "
+            "ON CONFLICT (id) DO NOTHING RETURNING id",
+            rid,
+            principal,
+            key,
+            method,
+            path,
+            fingerprint,
+            now,
+            now + LEASE,
+        )
+        if inserted:
+            return rid, None
+        rows = await IdempotencyRecord.select().where(IdempotencyRecord.id == rid)
+        if not rows:
+            continue  # released between our insert and select: try again
+        row = rows[0]
+        if row["request_hash"] != fingerprint:
+            raise IdempotencyMismatch(
+                f"Idempotency-Key {key!r} was first used for {row['method']} {row['path']} with a "
+                "different body; use a new key for a different request"
+            )
+        if row["state"] == "done":
+            return rid, StoredResponse(
+                row["status_code"], (row["response_body"] or "").encode(), row["response_type"] or "application/json"
+            )
+        if row["locked_until"] < now:
+            taken = await db.fetch(
+                "UPDATE idempotency_keys SET locked_until = {} WHERE id = {} AND state = 'in_progress' "
+                "AND locked_until < {} RETURNING id",
+                now + LEASE,
+                rid,
+                now,
+            )
+            if taken:
+                return rid, None
+        if asyncio.get_running_loop().time() > deadline:
+            raise Conflict(f"a request with Idempotency-Key {key!r} is still in progress; retry later")
+        await asyncio.sleep(0.05)
+
+
+async def complete(rid: str, response: StoredResponse) -> None:
+    await IdempotencyRecord.update(
+        {
+            IdempotencyRecord.state: "done",
+            IdempotencyRecord.status_code: response.status_code,
+            IdempotencyRecord.response_body: response.body.decode("utf-8", "replace"),
+            IdempotencyRecord.response_type: response.content_type,
+        }
+    ).where(IdempotencyRecord.id == rid)
+
+
+async def release(rid: str) -> None:
+    """The request failed on our side (5xx): forget the key so the client's retry runs again."""
+    await IdempotencyRecord.delete().where((IdempotencyRecord.id == rid) & (IdempotencyRecord.state == "in_progress"))

@@ -1,0 +1,203 @@
+"""Fulfilment's reactions and background work, contributed like any plugin's: routing confirmed
+orders, creating vouchers the API could not, polling tracking, the daily closes at the
+configured local times, COD reconciliation, and the delivery (re-attempt) policy kind."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from piccolo.table import Table
+
+from core.db.database import utcnow
+from core.domain.events import DomainEvent
+from core.domain.fulfilment import VoucherState
+from core.domain.ids import new_id
+from core.domain.jobs import Cron, JobSpec
+from core.domain.policies import PolicyKind
+from core.fulfilment import delivery, shipments
+from core.fulfilment.routing import route_order
+from core.fulfilment.tables import TABLES, ManifestRecord, Shipment, Task
+from core.hookspecs import hookimpl
+from core.hookspecs.couriers import CourierUnavailable, ShipmentStatus
+from core.jobs import outbox as events
+from core.payments.tables import Payment
+from core.runtime import Runtime
+
+log = structlog.get_logger("emporio.fulfilment")
+
+ROUTE_JOB = "fulfilment.route_order"
+
+
+def dispatch_slots() -> list[time]:
+    raw = os.environ.get("EMPORIO_DISPATCH_TIMES", "13:00,18:00")
+    try:
+        return sorted(time.fromisoformat(t.strip()) for t in raw.split(",") if t.strip())
+    except ValueError:
+        raise ValueError(f"EMPORIO_DISPATCH_TIMES must be HH:MM times separated by commas (got {raw!r})") from None
+
+
+def shop_zone() -> ZoneInfo:
+    return ZoneInfo(os.environ.get("EMPORIO_TIMEZONE", "Europe/Athens"))
+
+
+@hookimpl
+async def on_event(event: DomainEvent, runtime: Runtime) -> None:
+    if event.type == "order.confirmed" and event.order_id:
+        await route_order(runtime, event.order_id)
+
+
+async def route_order_job(ctx: dict[str, Any], order_id: str) -> str:
+    allocation = await route_order(ctx["runtime"], order_id)
+    return "routed" if allocation else "not routable now"
+
+
+async def create_voucher_job(ctx: dict[str, Any], shipment_id: str) -> str:
+    runtime: Runtime = ctx["runtime"]
+    state = await shipments.ensure_voucher(runtime, shipment_id)  # CourierUnavailable → retried with backoff
+    if state == VoucherState.REQUESTED:
+        raise CourierUnavailable("another executor holds the voucher lease; trying again later")
+    return state.value
+
+
+async def sweep_vouchers_job(ctx: dict[str, Any]) -> int:
+    """Packed shipments still without a voucher whose lease has lapsed (a worker died, or Redis
+    lost the job) are queued again; the lease keeps two executors from creating at once."""
+    runtime: Runtime = ctx["runtime"]
+    now = utcnow()
+    rows = await Shipment.select(Shipment.id, Shipment.voucher_tries).where(
+        (Shipment.status == ShipmentStatus.PACKED.value)
+        & Shipment.voucher_state.is_in([VoucherState.NONE.value, VoucherState.REQUESTED.value])
+        & (Shipment.packed_at < now - timedelta(seconds=20))
+        & (Shipment.voucher_lease_until.is_null() | (Shipment.voucher_lease_until < now))
+    )
+    for row in rows:
+        if runtime.queue is not None and row["voucher_tries"] < shipments.MAX_VOUCHER_TRIES:
+            await runtime.queue.enqueue(
+                shipments.VOUCHER_JOB, row["id"], job_id=f"{row['id']}:sweep:{row['voucher_tries']}"
+            )
+    return len(rows)
+
+
+async def refresh_tracking_job(ctx: dict[str, Any]) -> int:
+    runtime: Runtime = ctx["runtime"]
+    done = 0
+    for shipment_id in await delivery.active_shipments():
+        try:
+            await delivery.refresh_tracking(runtime, shipment_id)
+            done += 1
+        except CourierUnavailable as exc:  # the next poll tries again
+            log.warning("fulfilment.tracking_unavailable", shipment=shipment_id, error=str(exc))
+    return done
+
+
+async def dispatch_due_job(ctx: dict[str, Any]) -> int:
+    """Close each location's dispatch once per configured local time, when the time has come."""
+    runtime: Runtime = ctx["runtime"]
+    zone = shop_zone()
+    now_local = utcnow().astimezone(zone)
+    due = [datetime.combine(now_local.date(), slot, tzinfo=zone) for slot in dispatch_slots()]
+    due = [d for d in due if d <= now_local]
+    if not due:
+        return 0
+    last_slot = max(due)
+    locations = {
+        r["location"]
+        for r in await Shipment.select(Shipment.location).where(
+            (Shipment.status == ShipmentStatus.LABEL_CREATED.value) & Shipment.manifest_id.is_null()
+        )
+    }
+    closed = 0
+    for location in sorted(locations):
+        already = await ManifestRecord.exists().where(
+            (ManifestRecord.location == location) & (ManifestRecord.created_at >= last_slot.astimezone(ZoneInfo("UTC")))
+        )
+        if not already:
+            await delivery.close_dispatch(runtime, location, now_local.date())
+            closed += 1
+    return closed
+
+
+async def reconcile_cod_job(ctx: dict[str, Any]) -> int:
+    """Compare yesterday's COD remittances with what the ledger captured; a mismatch becomes a task."""
+    runtime: Runtime = ctx["runtime"]
+    day = (utcnow().astimezone(shop_zone()) - timedelta(days=1)).date()
+    mismatches = 0
+    for name, registered in runtime.host.couriers.items():
+        for remittance in await registered.value.cod_report(day):
+            shipment = (
+                await Shipment.select(Shipment.id, Shipment.order_id, Shipment.cod_amount)
+                .where((Shipment.courier == name) & (Shipment.tracking_number == remittance.tracking_number))
+                .first()
+            )
+            if shipment is None:
+                continue
+            payment = (
+                await Payment.select(Payment.captured)
+                .where((Payment.order_id == shipment["order_id"]) & (Payment.provider == "cod"))
+                .first()
+            )
+            expected = shipment["cod_amount"] or 0
+            if remittance.amount == expected and payment is not None:
+                continue
+            mismatches += 1
+            async with runtime.unit_of_work():
+                await Task.raw(
+                    "INSERT INTO tasks (id, kind, status, title, detail, order_id, shipment_id, created_at, "
+                    "dedupe_key) "
+                    "VALUES ({}, 'cod_mismatch', 'open', {}, {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING",
+                    new_id("tsk"),
+                    f"COD mismatch on {remittance.tracking_number}",
+                    f"{name} remitted {remittance.amount}, the shipment expected {expected}",
+                    shipment["order_id"],
+                    shipment["id"],
+                    utcnow(),
+                    f"cod|{name}|{remittance.tracking_number}",
+                )
+                await events.record(
+                    "payment.cod_mismatch",
+                    order_id=shipment["order_id"],
+                    subject_type="shipment",
+                    subject_id=shipment["id"],
+                    payload={"remitted": remittance.amount, "expected": expected},
+                )
+    return mismatches
+
+
+@hookimpl
+def register_jobs(register: Callable[[JobSpec], None]) -> None:
+    register(JobSpec(name=ROUTE_JOB, function=route_order_job))
+    register(JobSpec(name=shipments.VOUCHER_JOB, function=create_voucher_job, max_tries=shipments.MAX_VOUCHER_TRIES))
+    register(
+        JobSpec(name="fulfilment.sweep_vouchers", function=sweep_vouchers_job, cron=Cron(second=(3, 33)), max_tries=1)
+    )
+    register(
+        JobSpec(
+            name="fulfilment.refresh_tracking",
+            function=refresh_tracking_job,
+            cron=Cron(minute=(0, 30)),
+            max_tries=1,
+            timeout_s=900,
+        )
+    )
+    register(JobSpec(name="fulfilment.dispatch_due", function=dispatch_due_job, cron=Cron(second=23), max_tries=1))
+    register(
+        JobSpec(
+            name="fulfilment.reconcile_cod", function=reconcile_cod_job, cron=Cron(hour=(6,), minute=(15,)), max_tries=3
+        )
+    )
+
+
+@hookimpl
+def register_policy_kinds(register: Callable[[PolicyKind], None]) -> None:
+    register(delivery.DELIVERY_POLICY_KIND)
+
+
+@hookimpl
+def register_tables(register: Callable[[type[Table]], None]) -> None:
+    for table in TABLES:
+        register(table)

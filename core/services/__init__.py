@@ -1,1 +1,0 @@
-"""Use cases: each module owns one domain word (orders, inventory, customers, kpis, …)."""
