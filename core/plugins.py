@@ -150,7 +150,9 @@ class PluginHost:
                     f"EMPORIO_DISABLED_PLUGINS={ep.name}."
                 ) from exc
             version = ep.dist.version if ep.dist is not None else ""
-            self._register(plugin, ep.name, version=version)
+            # Emporio's own distribution ships its built-in plugins through the same entry points.
+            shipped = ep.dist is not None and ep.dist.name == PROJECT_NAME
+            self._register(plugin, ep.name, builtin=shipped, version=version)
 
     # -- tracing ---------------------------------------------------------------------------------
 

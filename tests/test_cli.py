@@ -85,5 +85,5 @@ async def test_plugins_lists_the_builtins(test_env: dict[str, str]) -> None:
     assert code == 0, err
     listed = {line.split(" ", 1)[0]: line for line in out.strip().splitlines()}
     assert set(DEFAULT_PLUGINS) <= set(listed)
-    assert listed["core.jobs.builtin"].endswith("(builtin): register_jobs")
-    assert "register_routes" in listed["api.routes.orders"]
+    assert listed["core.jobs.plugin"].endswith("(builtin): register_jobs, register_tables")
+    assert "register_routes" in listed["api-orders"]

@@ -57,11 +57,19 @@ def test_builtin_plugins_load() -> None:
     for name in DEFAULT_PLUGINS:
         assert described[name].builtin, name
         assert described[name].hooks, f"{name} implements no hook"
-    assert "register_routes" in described["api.routes.orders"].hooks
+    assert "api-orders" not in described  # the API's routes are an entry point, not a core domain
     assert host.kpis["orders_placed"].plugin == "core.orders.kpis"
-    assert host.jobs["events.process"].plugin == "core.jobs.builtin"
+    assert host.jobs["events.process"].plugin == "core.jobs.plugin"
     assert {"customer", "product", "location", "order"} <= set(host.import_kinds)
-    assert {r.plugin for r in host.routes()} >= {"api.routes.system", "api.routes.orders", "api.routes.kpis"}
+
+
+def test_shipped_plugins_load_through_the_entry_points_like_third_party_ones() -> None:
+    host = PluginHost()
+    described = {info.name: info for info in host.describe()}
+    assert "register_routes" in described["api-orders"].hooks
+    assert described["psp-stripe"].builtin and described["courier-acs"].builtin
+    assert {r.plugin for r in host.routes()} >= {"api-system", "api-orders", "api-kpis"}
+    assert host.couriers["acs"].plugin == "courier-acs"
 
 
 def test_a_third_party_plugin_is_loaded_from_the_entry_point_group(
@@ -157,13 +165,13 @@ def test_an_inline_plugin_with_a_misspelt_hook_is_refused_and_not_left_behind(ru
 
 
 def test_emporio_disabled_plugins_disables_builtins(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EMPORIO_DISABLED_PLUGINS", "core.jobs.builtin, api.routes.kpis")
+    monkeypatch.setenv("EMPORIO_DISABLED_PLUGINS", "core.jobs.plugin, api-kpis")
     host = load_host()
     names = {i.name for i in host.describe()}
-    assert "core.jobs.builtin" not in names and "api.routes.kpis" not in names
-    assert "api.routes.orders" in names
+    assert "core.jobs.plugin" not in names and "api-kpis" not in names
+    assert "api-orders" in names
     assert "events.process" not in host.jobs
-    assert "api.routes.kpis" not in {r.plugin for r in host.routes()}
+    assert "api-kpis" not in {r.plugin for r in host.routes()}
     monkeypatch.delenv("EMPORIO_DISABLED_PLUGINS")
     assert "events.process" in load_host().jobs
 
@@ -190,7 +198,7 @@ def test_emporio_trace_plugins_logs_hook_calls(monkeypatch: pytest.MonkeyPatch) 
     calls = [(c.args[0], c.kwargs) for c in captured.calls if c.method_name == "info"]
     resolve = [kw for event, kw in calls if event == "hook.call" and kw.get("hook") == "resolve_allocation"]
     assert resolve and resolve[0]["args"] == ["request"]
-    assert "plugins.routing_default.plugin" in resolve[0]["plugins"]
+    assert "routing-default" in resolve[0]["plugins"]
     assert any(event == "hook.done" and kw["hook"] == "resolve_allocation" for event, kw in calls)
     kpis = [kw for event, kw in calls if event == "hook.call" and kw.get("hook") == "register_kpis"]
     assert {kw["plugin"] for kw in kpis} >= {"core.orders.kpis"}
@@ -215,8 +223,8 @@ async def test_get_plugins_describes_what_is_loaded_and_needs_admin(api: Any, ru
     plugins = {p["name"]: p for p in listed.json()}
     assert all(set(p) == {"name", "version", "hooks", "builtin"} for p in plugins.values())
     assert set(DEFAULT_PLUGINS) <= set(plugins)
-    assert plugins["core.jobs.builtin"]["builtin"] is True
-    assert "register_jobs" in plugins["core.jobs.builtin"]["hooks"]
+    assert plugins["core.jobs.plugin"]["builtin"] is True
+    assert "register_jobs" in plugins["core.jobs.plugin"]["hooks"]
 
     class Listener:
         __version__ = "0.9"

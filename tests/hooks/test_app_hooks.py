@@ -146,7 +146,7 @@ async def test_hook_register_routes_refuses_two_handlers_on_one_path(runtime: Ru
     ):
         create_app(runtime)
     message = str(refused.value)
-    assert "'api.routes.system'" in message and "'inline-clash'" in message and "/health" in message
+    assert "'api-system'" in message and "'inline-clash'" in message and "/health" in message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ async def test_hook_register_jobs(api: Any, runtime: Runtime) -> None:
         registered = runtime.host.jobs["inline.touch"]
         assert registered.value is TOUCH
         assert registered.plugin == "inline-jobs"
-        assert runtime.host.jobs["events.process"].plugin == "core.jobs.builtin"
+        assert runtime.host.jobs["events.process"].plugin == "core.jobs.plugin"
         # The worker runs what was registered: start one now that the job exists, and enqueue it.
         stop = asyncio.Event()
         task = asyncio.create_task(run_worker(runtime, stop))
@@ -215,13 +215,13 @@ async def test_hook_register_jobs_refuses_a_duplicate_name_and_a_loose_dict(runt
     ):
         runtime.host.jobs  # noqa: B018 - the registry is built on first access
     message = str(refused.value)
-    assert "'inline-dup-jobs'" in message and "'core.jobs.builtin'" in message and "'events.process'" in message
+    assert "'inline-dup-jobs'" in message and "'core.jobs.plugin'" in message and "'events.process'" in message
     with (
         inline_plugin(runtime.host, NotAJobPlugin(), name="inline-loose-job"),
         pytest.raises(PluginError, match=r"'inline-loose-job' registered an invalid jobs: expected JobSpec"),
     ):
         runtime.host.jobs  # noqa: B018
-    assert runtime.host.jobs["events.process"].plugin == "core.jobs.builtin"
+    assert runtime.host.jobs["events.process"].plugin == "core.jobs.plugin"
 
 
 # ---------------------------------------------------------------------------------------------
