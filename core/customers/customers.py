@@ -8,8 +8,10 @@ from core.customers.tables import Customer
 from core.db.database import utcnow
 from core.domain.customers import CustomerIn, CustomerOut
 from core.domain.errors import Conflict, InvalidInput, NotFound
+from core.domain.events import CustomerCreated
 from core.domain.ids import new_id
 from core.domain.orders import CustomerRef
+from core.domain.phones import e164
 from core.jobs import outbox as events
 
 
@@ -32,10 +34,16 @@ async def create_customer(data: CustomerIn) -> CustomerOut:
             f"a customer with email {email} already exists ({existing[0]['id']})", customer_id=existing[0]["id"]
         )
     row: dict[str, Any] = dict(
-        id=new_id("cus"), email=email, name=data.name, phone=data.phone, locale=data.locale, created_at=utcnow()
+        id=new_id("cus"),
+        email=email,
+        name=data.name,
+        phone=data.phone,
+        phone_e164=e164(data.phone) if data.phone else None,
+        locale=data.locale,
+        created_at=utcnow(),
     )
     await Customer.insert(Customer(**row))
-    await events.record("customer.created", customer_id=row["id"], subject_type="customer", subject_id=row["id"])
+    await events.record(CustomerCreated(), customer_id=row["id"], subject_id=row["id"])
     return customer_out(row)
 
 
@@ -68,17 +76,19 @@ async def resolve_customer(ref: CustomerRef) -> tuple[str, str, bool]:
     locale = ref.locale or "el"
     # Two first orders from one new email may race: the loser reads the winner's row.
     inserted = await Customer.raw(
-        "INSERT INTO customers (id, email, name, phone, locale, created_at) VALUES ({}, {}, {}, {}, {}, {}) "
+        "INSERT INTO customers (id, email, name, phone, phone_e164, locale, created_at) "
+        "VALUES ({}, {}, {}, {}, {}, {}, {}) "
         "ON CONFLICT (email) DO NOTHING RETURNING id",
         customer_id,
         email,
         ref.name,
         ref.phone,
+        e164(ref.phone) if ref.phone else None,
         locale,
         utcnow(),
     )
     if not inserted:
         rows = await Customer.select(Customer.id, Customer.locale).where(Customer.email == email)
         return rows[0]["id"], rows[0]["locale"], False
-    await events.record("customer.created", customer_id=customer_id, subject_type="customer", subject_id=customer_id)
+    await events.record(CustomerCreated(), customer_id=customer_id, subject_id=customer_id)
     return customer_id, locale, True

@@ -14,6 +14,7 @@ class Customer(Table, tablename="customers"):
     email = Text(null=True, default=None)
     name = Text(default="")
     phone = Text(null=True, default=None)
+    phone_e164 = Text(null=True, default=None)  # migration 0010: the phone normalised, for caller lookup
     locale = Text(default="el")
     created_at = timestamp(null=False)
 

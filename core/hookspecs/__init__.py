@@ -25,6 +25,8 @@ SPEC_MODULES = (
     "core.hookspecs.routing",
     "core.hookspecs.packaging",
     "core.hookspecs.returns",
+    "core.hookspecs.contact",
+    "core.hookspecs.cli",
 )
 
 __all__ = ["PROJECT_NAME", "SPEC_MODULES", "hookimpl", "hookspec"]

@@ -62,7 +62,9 @@ _ALIASES: dict[str, str] = {
     "elot_928": "iso8859_7",
 }
 # Labels that say "I don't know": treated as undeclared.
-_UNKNOWN_LABELS = frozenset({"unknown-8bit", "x-unknown", "unknown", "x-user-defined", "default", "charset", "8bit", ""})
+_UNKNOWN_LABELS = frozenset(
+    {"unknown-8bit", "x-unknown", "unknown", "x-user-defined", "default", "charset", "8bit", ""}
+)
 
 # Names shown in notes (Python's codec names are not the ones mail people know).
 _PRETTY: dict[str, str] = {
@@ -129,22 +131,26 @@ def _is_greek_letter(ch: str) -> bool:
     return "\u0386" <= ch <= "\u03ce" and ch != "\u0387"
 
 
-def _in_gb2312_level1(ch: str) -> bool:
-    try:
-        return 0xB0 <= ch.encode("gb2312")[0] <= 0xD7
-    except UnicodeEncodeError:
-        return False
+def _is_ascii_letter(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
 
 
-def _in_jis_level1(ch: str) -> bool:
+def _cjk_level(ch: str, *, chinese: bool, japanese: bool) -> int:
+    """0 for a common ideograph of the codec's repertoire, 1 for a rarer one, 2 for one outside it."""
+    table = "gb2312" if chinese or not japanese else "shift_jis"
     try:
-        return 0x88 <= ch.encode("shift_jis")[0] <= 0x98
+        lead = ch.encode(table)[0]
     except UnicodeEncodeError:
-        return False
+        return 2
+    if table == "gb2312":
+        return 0 if 0xB0 <= lead <= 0xD7 else 1
+    return 0 if 0x88 <= lead <= 0x98 else 1
 
 
 def score(text: str, codec: str) -> float:
     """How plausible a decoding looks: positive for letters of one script, negative for mojibake signs."""
+    if codec == "utf-8":
+        return _score_utf8(text)
     total = 0.0
     japanese = codec in _JAPANESE
     chinese = codec == "gb18030"
@@ -174,7 +180,7 @@ def score(text: str, codec: str) -> float:
             total -= 5.0
         elif o < 0x100:
             if ch.isalpha():
-                ascii_neighbour = prev.isascii() and prev.isalpha() or nxt.isascii() and nxt.isalpha()
+                ascii_neighbour = (prev.isascii() and prev.isalpha()) or (nxt.isascii() and nxt.isalpha())
                 total += 0.25 if ascii_neighbour else -0.5
             else:
                 total -= 0.5
@@ -191,12 +197,10 @@ def score(text: str, codec: str) -> float:
         elif 0x3041 <= o <= 0x30FF:
             total += 2.0 if japanese else 0.0
         elif 0x4E00 <= o <= 0x9FFF:
-            if chinese:
-                total += 1.6 if _in_gb2312_level1(ch) else 0.8
-            elif japanese:
-                total += 1.6 if _in_jis_level1(ch) else 0.8
-            else:
-                total += 0.5
+            level = _cjk_level(ch, chinese=chinese, japanese=japanese)
+            total += (1.6, 0.8, -0.5)[level]
+            if level and _is_ascii_letter(prev) and _is_ascii_letter(nxt):
+                total -= 2.0  # a rare ideograph inside a Latin word: Western bytes read as CJK
         elif 0x3000 <= o <= 0x303F or 0xFF01 <= o <= 0xFF5E:
             total += 1.0
         elif 0xFF61 <= o <= 0xFF9F or 0x3400 <= o <= 0x4DBF:
@@ -207,6 +211,20 @@ def score(text: str, codec: str) -> float:
             total -= 0.5
         else:
             total -= 1.0
+    return total
+
+
+def _score_utf8(text: str) -> float:
+    """Valid UTF-8 is the likeliest reading of any bytes that form it: every multi-byte character counts."""
+    total = 0.0
+    for ch in text:
+        o = ord(ch)
+        if o < 0x80:
+            continue
+        if o < 0xA0 or 0xE000 <= o <= 0xF8FF or ch == "\ufffd":
+            total -= 5.0
+        else:
+            total += 2.0
     return total
 
 
@@ -228,12 +246,20 @@ def _utf8(data: bytes) -> str | None:
     return _try(data, "utf-8")
 
 
-def _best_guess(data: bytes, first: tuple[str, ...]) -> tuple[str, float] | None:
-    """Best-scoring codec among ``first`` then the usual guesses, by a sample of the data."""
+def _utf8_wins(utf8: str, rival: tuple[str, float] | None) -> bool:
+    """Valid UTF-8 with several multi-byte sequences is UTF-8: legacy Greek, Western or CJK text almost
+    never forms them. A short string (a name, a subject word) is compared with the best other reading."""
+    if rival is None or sum(1 for ch in utf8 if ord(ch) > 0x7F) >= 4:
+        return True
+    return score(utf8, "utf-8") >= rival[1]
+
+
+def _best_guess(data: bytes, first: tuple[str, ...], guesses: tuple[str, ...] = _GUESSES) -> tuple[str, float] | None:
+    """Best-scoring codec among ``first`` then ``guesses``, judged on a sample of the data."""
     sample = _sample(data)
     best: tuple[str, float] | None = None
     seen: set[str] = set()
-    for codec in (*first, *_GUESSES):
+    for codec in (*first, *guesses):
         if codec in seen:
             continue
         seen.add(codec)
@@ -279,10 +305,11 @@ def decode_bytes(data: bytes, declared: str | None, *, hint: str | None = None) 
         reason = f"unknown charset {label}"
     else:
         reason = "no charset declared" if not label else f"charset {label}"
-    if _utf8(data) is not None:
-        return Decoded(data.decode("utf-8"), "utf-8", reason)
     first = (hint_codec,) if hint_codec and hint_codec != codec else ()
     guess = _best_guess(data, first)
+    utf8 = _utf8(data)
+    if utf8 is not None and _utf8_wins(utf8, guess):
+        return Decoded(utf8, "utf-8", reason)
     if guess is not None and guess[1] > 0:
         return _full(data, guess[0], reason)
     replaced = data.decode("utf-8", errors="replace")
@@ -311,9 +338,9 @@ def _check_declared(data: bytes, codec: str, text: str, label: str | None, hint:
     """The declared codec decodes; see whether the bytes are in fact something else (mislabelled)."""
     if codec == "utf-8":
         return _full(data, codec, None)
-    single_byte = codec in _WESTERN or codec in _GREEK or codec.startswith(("cp12", "iso8859", "koi8", "mac"))
-    if single_byte and _utf8(data) is not None:
-        return Decoded(data.decode("utf-8"), "utf-8", f"declared {label} but the bytes are utf-8")
+    utf8 = None if codec.startswith(("utf", "iso2022")) else _utf8(data)
+    if utf8 is not None and _utf8_wins(utf8, (codec, score(text, codec))):
+        return Decoded(utf8, "utf-8", f"declared {label} but the bytes are utf-8")
     if codec in _GREEK:
         other = _GREEK[1] if codec == _GREEK[0] else _GREEK[0]
         mine = score(text, codec)
@@ -322,9 +349,10 @@ def _check_declared(data: bytes, codec: str, text: str, label: str | None, hint:
             return _full(data, other, f"declared {label}, bytes fit {pretty(other)}")
         return _full(data, codec, None)
     if codec in _WESTERN:
+        # What is really sent under a Western label: Greek (windows-1253 most often), or the mail's other charset.
         mine = score(text, codec)
-        guess = _best_guess(data, (hint,) if hint and hint != codec else ())
-        if guess is not None and guess[0] != codec and guess[1] > max(mine, 0.0) + 3.0:
+        guess = _best_guess(data, (hint,) if hint and hint not in _WESTERN else (), _GREEK)
+        if guess is not None and guess[0] != codec and guess[1] > max(mine, 0.0) + 2.0:
             return _full(data, guess[0], f"declared {label}, bytes fit {pretty(guess[0])}")
         if codec == "cp1252" and _try(data, "cp1252") is None:
             return Decoded(data.decode("latin-1"), "latin-1")

@@ -13,7 +13,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from plugins.contact_email.charsets import decode_bytes, pretty
 from plugins.contact_email.model import Address, CharsetNote
 
-_ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([QqBb])\?(.*?)\?=", re.S)
+_ENCODED_WORD = re.compile(rb"=\?([^?\s]{1,64})\?([QqBb])\?([^?]*)\?=")
 _QP_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
 _MSGID = re.compile(r"<([^<>]+)>")
@@ -82,7 +82,9 @@ def _decode_piece(data: bytes, charset: str | None, where: str, hint: str | None
     if charset is None and data.isascii():
         return data.decode("ascii")
     decoded = decode_bytes(data, charset, hint=hint)
-    if decoded.reason is not None or (charset is None and not data.isascii()):
+    if charset is None and decoded.used == "utf-8":
+        pass  # raw UTF-8 headers are standard (RFC 6532): nothing needed a fallback
+    elif decoded.reason is not None or charset is None:
         reason = decoded.reason or "raw 8-bit header"
         notes.append(CharsetNote(where=where, declared=charset, used=pretty(decoded.used), reason=reason))
     return decoded.text.replace("\x00", "")
@@ -94,9 +96,7 @@ def clean_text(value: str) -> str:
     return " ".join(value.split())
 
 
-def parse_addresses(
-    values: Iterable[str], *, where: str, hint: str | None, notes: list[CharsetNote]
-) -> list[Address]:
+def parse_addresses(values: Iterable[str], *, where: str, hint: str | None, notes: list[CharsetNote]) -> list[Address]:
     """Mailboxes of address headers; names decoded after splitting, so encoded commas do not split them."""
     found: list[Address] = []
     raw_values = [re.sub(r"\r?\n[ \t]", " ", v) for v in values]

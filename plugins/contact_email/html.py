@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from html import escape
 from html.parser import HTMLParser
 
 import nh3
@@ -17,6 +18,14 @@ _BLOCK = frozenset(
         "section", "table", "tbody", "thead", "tfoot", "tr", "ul", "caption",
     }
 )  # fmt: skip
+# Elements whose end tag may be left out: not counted as nesting (an unclosed <td> or <p> is not deep).
+_OPTIONAL_END = frozenset(
+    {
+        "p", "li", "td", "th", "tr", "dt", "dd", "option", "optgroup", "thead", "tbody", "tfoot", "colgroup",
+        "html", "head", "body",
+    }
+)  # fmt: skip
+MAX_NESTING = 400  # deeper HTML is not given to the sanitiser (its cost grows with the square of the depth)
 _PARAGRAPH = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "pre"})
 _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source"})
 _SAFE_STYLE = {
@@ -34,8 +43,8 @@ _TAGS = set(nh3.ALLOWED_TAGS) | {"font", "center"}
 
 
 def sanitise(html: str) -> str:
-    """Safe HTML: no scripts, styles, frames, event handlers, ``javascript:`` or ``data:`` URLs; ``cid:``
-    images kept so inline pictures can be shown; only harmless CSS properties survive."""
+    """Safe HTML: no scripts, styles, frames, forms, event handlers, ``javascript:``, ``data:`` or relative
+    URLs; ``cid:`` images kept so inline pictures can be shown; only harmless CSS properties survive."""
     try:
         return nh3.clean(
             html,
@@ -45,6 +54,7 @@ def sanitise(html: str) -> str:
             url_schemes=_URL_SCHEMES,
             filter_style_properties=_SAFE_STYLE,
             strip_comments=True,
+            url_relative="deny",
         ).strip()
     except Exception:  # nh3 raises on nothing we know of; an unreadable body is dropped, not the mail
         return ""
@@ -59,6 +69,8 @@ class _TextBuilder(HTMLParser):
         self.skip = 0
         self.pre = 0
         self.list_depth = 0
+        self.open = 0
+        self.max_open = 0
 
     def flush(self, force: bool = False) -> None:
         text = "".join(self.current)
@@ -77,6 +89,9 @@ class _TextBuilder(HTMLParser):
             self.lines.append(("> " * self.depth).rstrip())
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _VOID and tag not in _OPTIONAL_END:
+            self.open += 1
+            self.max_open = max(self.max_open, self.open)
         if tag == "body":
             self.skip = 0  # an unclosed <head> or <style> must not swallow the body
             return
@@ -117,6 +132,8 @@ class _TextBuilder(HTMLParser):
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag not in _VOID and tag not in _OPTIONAL_END and self.open:
+            self.open -= 1
         if tag in _DROP_CONTENT:
             if tag not in _VOID and self.skip:
                 self.skip -= 1
@@ -140,16 +157,29 @@ class _TextBuilder(HTMLParser):
             self.current.append(data)
 
 
-def html_to_text(html: str) -> str:
-    """Readable plain text of an HTML body. Never raises."""
+def _convert(html: str) -> tuple[str, int]:
     builder = _TextBuilder()
     try:
         builder.feed(html)
         builder.close()
     except Exception:  # HTMLParser is lenient; this guards against the unforeseen
-        return " ".join(re.sub(r"<[^>]*>", " ", html).split())
+        return " ".join(re.sub(r"<[^>]*>", " ", html).split()), 0
     builder.flush()
     text = "\n".join(builder.lines).replace("\xa0", " ")
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip("\n")
+    return text.strip("\n"), builder.max_open
+
+
+def html_to_text(html: str) -> str:
+    """Readable plain text of an HTML body. Never raises."""
+    return _convert(html)[0]
+
+
+def read_html(html: str) -> tuple[str, str, bool]:
+    """``(text, sanitised HTML, too_deep)``: HTML nested deeper than :data:`MAX_NESTING` is not sanitised
+    element by element but shown as its escaped text, so a hostile mail cannot stall the reader."""
+    text, depth = _convert(html)
+    if depth > MAX_NESTING:
+        return text, "<pre>" + escape(text) + "</pre>", True
+    return text, sanitise(html), False

@@ -44,7 +44,12 @@ class CharsetNote(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class InboundMail(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything the service desk needs from one inbound mail."""
+    """Everything the service desk needs from one inbound mail.
+
+    Message ids (``message_id``, ``in_reply_to``, ``references``, ``original_message_id``) keep their angle
+    brackets: ``<id@host>``. ``original_message_id`` is, for a bounce, the id of the returned message (from the
+    attached original or its headers), so a bounce threads to the case of the mail that bounced.
+    """
 
     message_id: str
     message_id_synthetic: bool
@@ -66,6 +71,7 @@ class InboundMail(msgspec.Struct, frozen=True, kw_only=True):
     attachments: list[Attachment]
     auto_kind: AutoKind | None
     auto_reason: str | None
+    original_message_id: str | None
     charset_notes: list[CharsetNote]
     parse_notes: list[str]
     raw_size: int

@@ -1,0 +1,95 @@
+"""Contact channels: the ways customers reach the service desk (email, chat, Messenger, phone…).
+A channel turns inbound contacts into case messages (`core.service.contacts.receive`) and sends
+agents' replies back the way the customer wrote."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+import msgspec
+
+from core.hookspecs import hookspec
+
+
+class OutboundReply(msgspec.Struct, frozen=True, kw_only=True):
+    """An agent's reply to deliver. `message_id` is stable across retries: a channel that can
+    (mail's Message-ID, Messenger's idempotency) must use it so a retry never sends a second,
+    different message."""
+
+    message_id: str  # our id of the message, e.g. "msg_01j…"
+    case_id: str
+    case_number: int
+    channel: str
+    locale: str
+    subject: str
+    body: str
+    customer_id: str
+    customer_email: str | None
+    customer_name: str
+    customer_phone: str | None
+    in_reply_to: str | None = None  # the channel's id of the customer's latest message
+    references: tuple[str, ...] = ()  # the channel ids of the conversation so far, oldest first
+    last_customer_message_at: str | None = None  # RFC 3339, for windows such as Messenger's 24 hours
+    channel_address: str | None = None  # the customer's address on that channel (a PSID, a chat session)
+
+
+class DeliveryReceipt(msgspec.Struct, frozen=True, kw_only=True):
+    external_id: str | None = None  # the channel's id of what was sent (the mail's Message-ID…)
+
+
+class ChannelSendFailed(Exception):
+    """The reply could not be sent. `permanent` (a refused address, a closed messaging window) is
+    not retried; anything else is retried with backoff by the worker."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@runtime_checkable
+class ContactChannel(Protocol):
+    """What a contact-channel plugin provides. `code` is the case channel it serves ("email")."""
+
+    code: str
+    name: str
+
+    async def send(self, reply: OutboundReply) -> DeliveryReceipt:
+        """Deliver one reply; raise ChannelSendFailed when it cannot."""
+        ...
+
+
+@hookspec
+def register_contact_channels(register: Callable[[ContactChannel], None]) -> None:
+    """Contribute contact channels: how replies to cases of that channel reach the customer.
+
+    When it is called:
+        Once per process, the first time the engine needs the channel registry (the worker
+        sending a reply from the outbox, the API listing channels).
+
+    Args:
+        register: call it with an object satisfying `ContactChannel` — a `code` equal to a case
+            channel (`email`, `chat`, `social`, `phone`…), a display `name`, and an async
+            `send(reply: OutboundReply) -> DeliveryReceipt`. Inbound contacts do not go through
+            this hook: the channel's own routes or servers call `core.service.contacts.receive`.
+
+    Returns:
+        Nothing; all registrations are collected. Two plugins registering one code make the
+        engine refuse to start, naming both. A case whose channel has no registered plugin keeps
+        its replies stored with `send_state: "no_channel"` (an agent sees they were not sent).
+
+    Example:
+        ```python
+        class Viber:
+            code, name = "viber", "Viber"
+
+            async def send(self, reply):
+                sent = await viber_api.send_text(reply.channel_address, reply.body, key=reply.message_id)
+                return DeliveryReceipt(external_id=sent["message_token"])
+
+
+        @hookimpl
+        def register_contact_channels(register):
+            register(Viber())
+        ```
+    """
