@@ -193,14 +193,13 @@ async def receive(runtime: Runtime, contact: Contact) -> Received:
             previous_case_id=previous,
         )
     message_id = new_id("msg")
-    author = Author.AGENT.value if contact.logged_by_agent else Author.CUSTOMER.value
     await CaseMessage.insert(
         CaseMessage(
             id=message_id,
             case_id=case["id"],
             direction=Direction.IN.value,
             channel=contact.channel.value,
-            author=author,
+            author=Author.CUSTOMER.value,  # staff logging a call record the customer's words
             agent_id=contact.logged_by_agent,
             internal=False,
             body=contact.body,

@@ -10,16 +10,19 @@ from typing import Any
 from piccolo.table import Table
 
 from core.db.database import utcnow
-from core.domain.events import DomainEvent
+from core.domain.events import DomainEvent, SubjectType
 from core.domain.events.service import CaseReplied
 from core.domain.jobs import Cron, JobSpec
 from core.domain.policies import PolicyKind
+from core.domain.time import as_utc
 from core.hookspecs import hookimpl
 from core.hookspecs.app import EventContext
+from core.jobs.outbox import runtime_of
+from core.kpis import rollups as kpi_rollups
 from core.runtime import Runtime
 from core.service import delivery
 from core.service.policy import SERVICE
-from core.service.tables import TABLES, CaseMessage
+from core.service.tables import TABLES, Case, CaseMessage
 
 
 @hookimpl
@@ -37,6 +40,30 @@ def register_policy_kinds(register: Callable[[PolicyKind], None]) -> None:
 async def on_event(event: DomainEvent, context: EventContext) -> None:
     if isinstance(event.data, CaseReplied):
         await context.enqueue(delivery.DELIVER_JOB, event.data.message_id, key=f"reply:{event.data.message_id}")
+    if event.subject_type is SubjectType.CASE and event.subject_id:
+        await _mark_kpi_days_dirty(runtime_of(context), event)
+
+
+async def _mark_kpi_days_dirty(runtime: Runtime, event: DomainEvent) -> None:
+    """A case's facts live on the days it was created and resolved and on its customer messages'
+    days (a reply today changes yesterday's first response time): rolled-up days among them are
+    read raw again until the rollup job rebuilds them."""
+    keys = [plan.key for plan in kpi_rollups.plans(runtime.host).values()]
+    today = event.occurred_at.date()
+    case = await Case.select(Case.created_at, Case.resolved_at).where(Case.id == event.subject_id).first()
+    if not keys or case is None or as_utc(case["created_at"]).date() >= today:  # type: ignore[union-attr]
+        return  # today is never rolled up
+    stamps = [case["created_at"], case["resolved_at"]]
+    stamps += [
+        m["created_at"]
+        for m in await CaseMessage.select(CaseMessage.created_at).where(
+            (CaseMessage.case_id == event.subject_id) & (CaseMessage.author == "customer")
+        )
+    ]
+    days = {stamp.date() for stamp in map(as_utc, stamps) if stamp is not None and stamp.date() < today}
+    if days:
+        async with runtime.db.write():
+            await kpi_rollups.mark_dirty(runtime.db, keys, days)
 
 
 async def deliver_reply_job(ctx: dict[str, Any], message_id: str) -> str:

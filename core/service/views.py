@@ -69,7 +69,7 @@ async def messages_of(case_id: str, *, include_internal: bool = True) -> list[Me
             id=r["id"],
             direction=Direction(r["direction"]),
             channel=Channel(r["channel"]),
-            author=r["author"] if not r["agent_id"] else f"agent:{r['agent_id']}",
+            author=f"agent:{r['agent_id']}" if r["author"] == "agent" and r["agent_id"] else r["author"],
             internal=bool(r["internal"]),
             body=r["body"],
             html=r["html"],
