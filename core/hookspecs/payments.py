@@ -26,7 +26,9 @@ class PaymentFlow(enum.StrEnum):
 
 
 class CaptureMoment(enum.StrEnum):
-    """When the core captures an authorized payment by default."""
+    """When the core captures an authorized payment by default. `ON_DELIVERY` also means the
+    courier collects the money at the door: the core puts the shipped lines' value on the voucher
+    (`VoucherRequest.cod_amount`) and captures when the parcel is delivered."""
 
     ON_SHIPMENT = "on_shipment"  # cards: capture when the order ships
     ON_DELIVERY = "on_delivery"  # cash on delivery: the courier collects at the door
@@ -143,6 +145,18 @@ class WebhookSignatureInvalid(Exception):
     """The inbound webhook's signature or timestamp did not verify: answered with 401."""
 
 
+class WebhookPayloadUnreadable(Exception):
+    """The signature verified, but the event is not one the plugin can read (a field missing, a
+    wrong type, an object it does not know). The core stores it, answers 200 so the provider
+    stops redelivering it, and dead-letters it with `reason`; it is never processed."""
+
+    def __init__(self, reason: str, *, event_id: str | None = None, event_type: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.event_id = event_id  # deduplicates redeliveries when the plugin could read it
+        self.event_type = event_type
+
+
 @runtime_checkable
 class PaymentProcessor(Protocol):
     """What a PSP plugin provides. All amounts are integer minor units.
@@ -173,7 +187,8 @@ class PaymentProcessor(Protocol):
     async def cancel(self, movement: MoneyMovement) -> MovementResult: ...
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, now: datetime) -> ProviderEvent:
-        """Verify and parse; raise `WebhookSignatureInvalid` when it does not verify."""
+        """Verify and parse; raise `WebhookSignatureInvalid` when it does not verify, and
+        `WebhookPayloadUnreadable` when it verifies but cannot be read."""
         ...
 
 

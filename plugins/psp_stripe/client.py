@@ -1,101 +1,118 @@
-"""A small async Stripe API client: form encoding with Stripe's bracket notation, idempotency
-keys, and Stripe's errors mapped onto the PSP hook's error classes."""
+"""Stripe's API through the official SDK (`stripe.StripeClient`, async over httpx), with our
+idempotency keys, a pinned API version, and Stripe's errors mapped onto the PSP hook's errors.
+
+Retries: the SDK makes none (`max_network_retries=0`), on purpose. Captures, refunds and cancels
+are retried by the core's money-movement worker (backoff, a count of tries, the last error on
+the movement, a dead letter with its reason in the order's timeline), webhook processing by the
+outbox; SDK retries underneath would hide those tries from ops and multiply the time one try may
+take (each retry waits out its own timeout). Starts and confirmations answer a customer who is
+waiting, so a failure is reported at once. Every call carries the idempotency key the core
+derived for it, the same on each of the core's retries, so Stripe replays its first answer
+instead of moving money twice.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-from urllib.parse import urlencode
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
+import stripe
 
 from core.hookspecs.payments import PaymentDeclined, ProviderRejected, ProviderUnavailable
 
+# The version the plugin's model (resources.py) is written and tested for, sent on every request.
+# Keep it equal to the API version of the shop's webhook endpoint: events are rendered in the
+# endpoint's version, and requests and events must describe objects the same way.
 API_VERSION = "2024-06-20"
+MAX_NETWORK_RETRIES = 0  # see the module docstring
+MAX_IDEMPOTENCY_KEY = 255  # Stripe's limit
+
+T = TypeVar("T")
 
 
-def encode_form(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """`{"metadata": {"a": 1}, "expand": ["x"]}` → `metadata[a]=1&expand[]=x` (Stripe's style)."""
-    pairs: list[tuple[str, str]] = []
-    for key, value in params.items():
-        name = f"{prefix}[{key}]" if prefix else key
-        if value is None:
-            continue
-        if isinstance(value, Mapping):
-            pairs.extend(encode_form(value, name))
-        elif isinstance(value, list | tuple):
-            for item in value:
-                pairs.append((f"{name}[]", _scalar(item)))
-        else:
-            pairs.append((name, _scalar(value)))
-    return pairs
+class StripeApi:
+    """One `stripe.StripeClient` speaking to `base_url` (Stripe, or the simulator in tests and the
+    demo) over an httpx connection pool of its own."""
 
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-class StripeClient:
-    def __init__(self, api_key: str, base_url: str = "https://api.stripe.com", timeout_s: float = 15.0) -> None:
-        self.api_key = api_key
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = "https://api.stripe.com",
+        timeout_s: float = 15.0,
+        *,
+        http_client: stripe.HTTPXClient | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
-            headers={"Authorization": f"Bearer {api_key}", "Stripe-Version": API_VERSION},
+        self.http_client = http_client or stripe.HTTPXClient(
+            timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s))
+        )
+        self.sdk = stripe.StripeClient(
+            api_key,
+            stripe_version=API_VERSION,
+            base_addresses={"api": self.base_url},
+            max_network_retries=MAX_NETWORK_RETRIES,
+            http_client=self.http_client,
         )
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self.http_client.close_async()  # type: ignore[no-untyped-call]  # unannotated in stripe
 
-    async def request(
-        self, method: str, path: str, params: Mapping[str, Any] | None = None, *, idempotency_key: str | None = None
-    ) -> dict[str, Any]:
-        headers = {"Idempotency-Key": idempotency_key[:255]} if idempotency_key else {}
+    async def call(self, what: str, request: Awaitable[Any], into: type[T]) -> T:
+        """Await one SDK call (`what` names it in errors: "POST /v1/refunds") and read its answer
+        as `into`; every failure leaves as one of the PSP hook's errors."""
         try:
-            if method == "GET":
-                response = await self._http.get(path, params=urlencode(encode_form(params or {})), headers=headers)
-            else:
-                response = await self._http.post(
-                    path,
-                    content=urlencode(encode_form(params or {})),
-                    headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
-                )
-        except httpx.TimeoutException as exc:
-            raise ProviderUnavailable(f"Stripe timed out on {method} {path}") from exc
-        except httpx.TransportError as exc:
-            raise ProviderUnavailable(f"Stripe unreachable on {method} {path}: {exc}") from exc
+            answer = await request
+        except stripe.StripeError as exc:
+            raise error_for(exc, what) from exc
+        body = answer.to_dict() if isinstance(answer, stripe.StripeObject) else answer
         try:
-            body = msgspec.json.decode(response.content)
-        except msgspec.DecodeError as exc:
-            raise ProviderUnavailable(
-                f"Stripe sent an unreadable body (HTTP {response.status_code}) on {path}"
-            ) from exc
-        if not isinstance(body, dict):
-            raise ProviderUnavailable(f"Stripe sent an unexpected body (HTTP {response.status_code}) on {path}")
-        if response.status_code < 400:
-            return body
-        raise _error(response.status_code, body, path)
+            return msgspec.convert(body, into)
+        except msgspec.ValidationError as exc:
+            raise ProviderUnavailable(f"Stripe answered {what} with an unexpected object: {exc}") from exc
 
 
-def _error(status: int, body: dict[str, Any], path: str) -> Exception:
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
-    assert isinstance(error, dict)
-    kind, code, message = error.get("type"), error.get("code"), error.get("message") or f"HTTP {status}"
-    if status == 402 or kind == "card_error":
-        pi = error.get("payment_intent") if isinstance(error.get("payment_intent"), dict) else {}
+def request_options(idempotency_key: str) -> stripe.RequestOptions:
+    """The core's key, as is (cut to Stripe's limit): the same movement always sends the same key."""
+    return {"idempotency_key": idempotency_key[:MAX_IDEMPOTENCY_KEY]}
+
+
+def error_for(exc: stripe.StripeError, what: str) -> Exception:
+    """Declines are final, Stripe's trouble and the network's are retried, our mistakes are not."""
+    status = exc.http_status or 0
+    error = _error_body(exc)
+    kind, code = error.get("type"), error.get("code") or exc.code
+    message = error.get("message") or exc.user_message or f"HTTP {status}"
+    if isinstance(exc, stripe.CardError) or kind == "card_error":
+        intent = error.get("payment_intent")
         # The failed charge names this try (the core records the decline under it): the
         # `charge.failed` webhook then merges with it, and a second decline is a second try.
         return PaymentDeclined(
             message,
             decline_code=error.get("decline_code") or code,
-            psp_reference=error.get("charge") or (pi or {}).get("id"),
+            psp_reference=error.get("charge") or (intent.get("id") if isinstance(intent, dict) else None),
         )
+    if isinstance(exc, stripe.APIConnectionError):
+        if isinstance(exc.__cause__, httpx.TimeoutException):
+            return ProviderUnavailable(f"Stripe timed out on {what}")
+        return ProviderUnavailable(f"Stripe unreachable on {what}: {exc.__cause__ or message}")
     if status == 429 or status >= 500:
-        return ProviderUnavailable(f"Stripe answered {status} on {path}: {message}")
+        return ProviderUnavailable(f"Stripe answered {status} on {what}: {message}")
+    if status < 400:  # a 2xx the SDK could not read (cut short, not JSON)
+        return ProviderUnavailable(f"Stripe sent an unreadable body (HTTP {status}) on {what}")
     if status == 409 and kind == "idempotency_error":
         return ProviderUnavailable(f"Stripe is still processing the same request: {message}")
-    return ProviderRejected(f"Stripe refused {path} ({status} {kind}/{code}): {message}")
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        return ProviderRejected(
+            f"Stripe refused the API key on {what} ({status}): {message}; check EMPORIO_STRIPE_API_KEY"
+        )
+    detail = " ".join([str(status), "/".join(str(part) for part in (kind, code) if part)])
+    param = f", parameter {error['param']}" if error.get("param") else ""
+    return ProviderRejected(f"Stripe refused {what} ({detail.strip()}{param}): {message}")
+
+
+def _error_body(exc: stripe.StripeError) -> dict[str, Any]:
+    body = exc.json_body
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}

@@ -1,6 +1,7 @@
 """R5 for Stripe: every webhook delivered three times and out of order makes one state transition;
 a bad signature or a stale timestamp is refused with 401 and nothing is stored; a webhook racing
-the customer's own confirmation authorizes the payment (and confirms the order) once."""
+the customer's own confirmation authorizes the payment (and confirms the order) once; a signed
+event of an unexpected shape is stored dead-lettered with its reason and answered 200, never 500."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from plugins.psp_stripe import StripeProcessor
 from plugins.psp_stripe.simulator.simulator import StripeSimulator
 from tests.conftest import Api
 from tests.payments.conftest import PRICE, STRIPE_API_KEY, Shop
+from tests.payments.test_stripe_webhook_reading import CHARGE_FAILED, UNEXPECTED_SHAPES, changed
 
 PAYMENT_TRANSITIONS = ("payment.authorized", "payment.captured", "payment.refunded", "payment.canceled")
 
@@ -158,10 +160,14 @@ async def test_bad_signatures_are_refused_and_nothing_is_stored(
     )
     stale = await shop.post_webhook(body, stripe_sim.signature_header(body, int(time.time()) - 301))
     unsigned = await shop.post_webhook(body, "")
-    for response in (forged, tampered, stale, unsigned):
+    latin1 = f"t={int(time.time())},v1=\u00e9t\u00e9".encode("latin-1")  # was a TypeError (a 500) in the check
+    not_ascii = await shop.api.client.post(
+        "/v1/webhooks/psp/stripe", content=body, headers={b"Stripe-Signature": latin1}
+    )
+    for response in (forged, tampered, stale, unsigned, not_ascii):
         assert response.status_code == 401, response.text
         assert response.headers["content-type"].startswith("application/problem+json")
-    assert "tolerance" in stale.json()["detail"]
+    assert "tolerance" in stale.json()["detail"] and "not ASCII" in not_ascii.json()["detail"]
     assert await PspWebhookEvent.count() == 0
     assert await Event.count() == events_before
 
@@ -213,3 +219,44 @@ async def test_webhook_racing_the_customers_confirmation_authorizes_once(
         assert (transitions["payment.authorized"], transitions["order.confirmed"]) == (1, 1), hold
         types = await shop.event_types(order["id"])
         assert types.count("payment.attempt_succeeded") == 1
+
+
+async def test_signed_events_of_an_unexpected_shape_are_dead_lettered_and_answered_200(
+    shop: Shop, stripe_sim: StripeSimulator, stripe_psp: StripeProcessor
+) -> None:
+    # Before: a 500 (AttributeError on a list, asyncpg DataError on a number), or a 401 that made
+    # Stripe redeliver for days. Now each is kept once, with why it will never be processed.
+    nul_type = json.dumps(changed("type", "charge.\u0000failed")).encode()
+    shapes = [
+        *UNEXPECTED_SHAPES,
+        ("NUL in the type (PostgreSQL refuses it)", nul_type, "event_type"),
+        ("a raw NUL byte", b'{"id": "evt_\x00", "type": "charge.failed"}', "JSON is malformed"),
+    ]
+    bodies = [body.replace(b"evt_1ChargeFailed", f"evt_shape{i}".encode()) for i, (_, body, _) in enumerate(shapes)]
+    events_before = await Event.count()
+    for (what, _, _), body in zip(shapes, bodies, strict=True):
+        for duplicate in (False, True):
+            answer = await shop.post_webhook(body, stripe_sim.signature_header(body))
+            assert (answer.status_code, answer.json()) == (200, {"received": True, "duplicate": duplicate}), what
+
+    rows = {
+        r["event_id"]: r
+        for r in await PspWebhookEvent.select().where(PspWebhookEvent.provider == "stripe").order_by(PspWebhookEvent.id)
+    }
+    assert len(rows) == len(shapes)
+    for i, ((what, _, reason), body) in enumerate(zip(shapes, bodies, strict=True)):
+        readable = f"evt_shape{i}".encode() in body and what != "an id that is an object"
+        [row] = [r for r in rows.values() if r["payload"] == body.decode().replace("\x00", "\ufffd")]
+        assert row["event_id"].startswith(f"evt_shape{i}" if readable else "unreadable-"), what
+        assert row["outcome"].startswith("dead-lettered: ") and reason in row["outcome"], (what, row["outcome"])
+        assert row["processed_at"] is not None and row["psp_reference"] is None, what
+    assert rows[f"evt_shape{len(shapes) - 2}"]["event_type"] == "unreadable"  # the NUL never reaches a column
+    assert await Event.count() == events_before  # nothing queued for the worker
+
+    good = json.dumps(changed("id", "evt_after_the_bad_ones")).encode()
+    answer = await shop.post_webhook(good, stripe_sim.signature_header(good))
+    assert (answer.status_code, answer.json()) == (200, {"received": True, "duplicate": False})
+    assert await Event.count() == events_before + 1
+    stored = await PspWebhookEvent.select().where(PspWebhookEvent.event_id == "evt_after_the_bad_ones").first()
+    assert stored is not None and stored["outcome"] is None and stored["psp_reference"] == "pi_1Intent"
+    assert CHARGE_FAILED["id"] == "evt_1ChargeFailed"  # the shapes above were all renamed

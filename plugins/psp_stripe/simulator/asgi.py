@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 import re
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+from core.testing.asgi import Receive, Scope, Send, SimulatorApp, json_body, read_body, send_response
 from plugins.psp_stripe.simulator import payment_intents as pis
 from plugins.psp_stripe.simulator import refunds
 from plugins.psp_stripe.simulator.gateway import (
@@ -37,10 +37,6 @@ from plugins.psp_stripe.simulator.wire import (
     new_id,
 )
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 Headers = list[tuple[str, str]]
 ApiHandler = Callable[[StripeLedger, str, Params, RequestContext], WireObject]
 ControlHandler = Callable[[Scope, bytes, Send], Awaitable[None]]
@@ -107,58 +103,25 @@ _MALFORMED_BODY = b'{\n  "id": "pi_3MalformedResp'
 
 def encode_json(document: Any) -> bytes:
     # Stripe pretty-prints its JSON; clients must not depend on either form.
-    return json.dumps(document, indent=2).encode()
+    return json_body(document, indent=2)
 
 
-async def send_response(
-    send: Send, status: int, body: bytes, headers: Headers, content_type: str = "application/json"
-) -> None:
-    raw = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
-    raw += [(k.lower().encode(), v.encode()) for k, v in headers]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-class StripeASGIApp:
+class StripeASGIApp(SimulatorApp):
     """`/v1/*` to the ledger behind faults, auth and idempotency; `/_simulator/*` to control."""
 
     def __init__(self, backend: SimulatorBackend, control: ControlHandler) -> None:
         self.backend = backend
         self.control = control
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await read_body(receive)
+        if body is None:  # the client left before sending its whole request: nobody to answer
+            return
         if scope["path"].startswith("/_simulator/"):
             await self.control(scope, body, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         await self._api(scope, headers, body, receive, send)
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
     async def _api(self, scope: Scope, headers: dict[str, str], body: bytes, receive: Receive, send: Send) -> None:
         backend = self.backend
@@ -178,7 +141,7 @@ class StripeASGIApp:
         if fault is not None and fault.kind in ("timeout", "malformed", "500", "503", "429"):
             if fault.kind == "malformed":
                 entry.status = 200
-                await send_response(send, 200, _MALFORMED_BODY, out)
+                await send_response(send, 200, _MALFORMED_BODY, headers=out)
                 return
             if fault.kind == "timeout":
                 delay = fault.delay_seconds or backend.timeout_fault_seconds
@@ -186,7 +149,7 @@ class StripeASGIApp:
                     return  # the client gave up: nothing was done, nothing is answered
             status, error = _BEFORE_FAULTS[fault.kind]
             entry.status = status
-            await send_response(send, status, encode_json({"error": error}), out)
+            await send_response(send, status, encode_json({"error": error}), headers=out)
             return
 
         status, payload, replayed_from = await self._execute(scope, headers, body, fault, request_id)
@@ -199,7 +162,7 @@ class StripeASGIApp:
             if not await self._hang(receive, delay):
                 return
         entry.status = status
-        await send_response(send, status, payload, out)
+        await send_response(send, status, payload, headers=out)
 
     async def _execute(
         self,

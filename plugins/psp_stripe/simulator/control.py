@@ -12,13 +12,8 @@ import re
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode
 
-from plugins.psp_stripe.simulator.asgi import (
-    Scope,
-    Send,
-    SimulatorBackend,
-    encode_json,
-    send_response,
-)
+from core.testing.asgi import Scope, Send, send_response
+from plugins.psp_stripe.simulator.asgi import SimulatorBackend, encode_json
 from plugins.psp_stripe.simulator.confirmation import authenticate
 from plugins.psp_stripe.simulator.refunds import settle_refund
 from plugins.psp_stripe.simulator.webhooks import WebhookDelivery, delivery_report
@@ -72,9 +67,9 @@ async def handle_control(sim: SimulatorControl, scope: Scope, body: bytes, send:
     except StripeAPIError as error:
         status, answer = error.status, error.body("req_simulator")
     if status == 302:
-        await send_response(send, 302, b"", [("Location", str(answer))], "text/plain")
+        await send_response(send, 302, b"", content_type="text/plain", headers=[("Location", str(answer))])
         return
-    await send_response(send, status, encode_json(answer), [])
+    await send_response(send, status, encode_json(answer))
 
 
 async def _dispatch(

@@ -15,17 +15,16 @@ bodies). All state is in memory: this is a test double, not a store.
 from __future__ import annotations
 
 import secrets
-import socket
 import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, Final
 
-import uvicorn
-
-from plugins.psp_stripe.simulator.asgi import Scope, Send, StripeASGIApp
+from core.testing.asgi import Scope, Send, serve_in_thread, uvicorn_server
+from plugins.psp_stripe.simulator.asgi import StripeASGIApp
 from plugins.psp_stripe.simulator.confirmation import authenticate
 from plugins.psp_stripe.simulator.control import handle_control
 from plugins.psp_stripe.simulator.gateway import (
@@ -56,6 +55,8 @@ __all__ = [
 ]
 
 DEFAULT_PORT = 12111  # stripe-mock's port, so existing habits carry over
+# h11 and the lifespan on, as before the real API; no access log (the request log is the simulator's).
+_UVICORN_OPTIONS: Final[dict[str, Any]] = {"http": "h11", "lifespan": "on", "access_log": False}
 
 
 class StripeSimulator:
@@ -239,52 +240,19 @@ class StripeSimulator:
 
     # -- serving ---------------------------------------------------------------------------
 
-    def _config(self, host: str, port: int, log_level: str) -> uvicorn.Config:
-        return uvicorn.Config(
-            self.app,
-            host=host,
-            port=port,
-            http="h11",
-            loop="asyncio",
-            lifespan="on",
-            log_level=log_level,
-            # In the background (tests) leave the host's logging configuration alone.
-            log_config=uvicorn.config.LOGGING_CONFIG if log_level == "info" else None,
-            access_log=False,
-            # A request held by a timeout fault must not keep shutdown waiting.
-            timeout_graceful_shutdown=2,
-        )
-
     @contextmanager
     def running(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         """Serve on a background thread (port 0 = any free port); yields the base URL."""
         if self.base_url is not None:
             raise RuntimeError(f"this StripeSimulator is already serving on {self.base_url}")
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        bound_port = int(sock.getsockname()[1])
-        server = uvicorn.Server(self._config(host, bound_port, "warning"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="stripe-simulator", daemon=True)
-        self.closing.clear()
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                server.should_exit = True
-                sock.close()
-                raise RuntimeError(f"Stripe simulator failed to start on {host}:{bound_port}")
-            time.sleep(0.01)
-        shown_host = f"[{host}]" if family == socket.AF_INET6 else host
-        self.base_url = f"http://{shown_host}:{bound_port}"
         try:
-            yield self.base_url
+            # On the way out `closing` is set first: it releases requests held by timeout faults.
+            with serve_in_thread(
+                self.app, host=host, port=port, name="stripe-simulator", stopping=self.closing, **_UVICORN_OPTIONS
+            ) as url:
+                self.base_url = url
+                yield url
         finally:
-            self.closing.set()  # releases requests held by timeout faults
-            server.should_exit = True
-            thread.join(timeout=10)
-            sock.close()
             self._webhooks.close()
             self.base_url = None
 
@@ -299,7 +267,7 @@ class StripeSimulator:
             flush=True,
         )
         try:
-            await uvicorn.Server(self._config(host, port, "info")).serve()
+            await uvicorn_server(self.app, host, port, foreground=True, **_UVICORN_OPTIONS).serve()
         finally:
             self.closing.set()
             self._webhooks.close()
