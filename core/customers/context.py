@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
+from core.customers import facts, segments
 from core.customers.tables import Customer
 from core.domain.errors import InvalidInput, NotFound
 from core.domain.phones import e164
 from core.fulfilment.tables import Shipment
 from core.orders.tables import Order
 from core.payments.tables import Payment
+from core.plugins import PluginHost
 from core.returns.tables import ReturnRequest
 from core.service.tables import Case
 
@@ -23,7 +27,8 @@ def _stamp(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-async def customer_context(customer_id: str) -> dict[str, Any]:
+async def customer_context(customer_id: str, host: PluginHost | None = None) -> dict[str, Any]:
+    """With `host`, the next best actions of the `actions` policy are included."""
     customer = await Customer.select().where(Customer.id == customer_id).first()
     if customer is None:
         raise NotFound(f"no customer with id {customer_id}")
@@ -84,6 +89,7 @@ async def customer_context(customer_id: str) -> dict[str, Any]:
         if order_ids
         else []
     )
+    rfm, member_of = await segments.of_customer(customer_id)
     cases = (
         await Case.select(Case.id, Case.number, Case.status, Case.channel, Case.topic, Case.subject, Case.created_at)
         .where((Case.customer_id == customer_id) & Case.merged_into.is_null())
@@ -92,19 +98,22 @@ async def customer_context(customer_id: str) -> dict[str, Any]:
     )
     return {
         "customer": {k: _stamp(customer[k]) for k in ("id", "email", "name", "phone", "locale", "created_at")},
-        "segments": [],
-        "rfm": None,
+        "segments": member_of,
+        "rfm": rfm,
         "orders": [{k: _stamp(v) for k, v in o.items()} for o in orders],
         "shipments": [{k: _stamp(v) for k, v in s.items()} for s in shipments],
         "payments": list(payments),
         "returns": list(returns),
         "cases": [{k: _stamp(v) for k, v in c.items()} for c in cases],
         "surveys": [],
-        "next_best_actions": [],
+        "next_best_actions": [
+            msgspec.to_builtins(a)
+            for a in (await facts.actions_for(host, customer_id, customer["locale"]) if host else [])
+        ],
     }
 
 
-async def lookup(phone: str | None, email: str | None) -> dict[str, Any]:
+async def lookup(phone: str | None, email: str | None, host: PluginHost | None = None) -> dict[str, Any]:
     """The caller: by phone (normalised to E.164) or email → the customer with their 360."""
     if not phone and not email:
         raise InvalidInput("give phone or email", errors=[{"field": "phone", "message": "phone or email is required"}])
@@ -121,5 +130,5 @@ async def lookup(phone: str | None, email: str | None) -> dict[str, Any]:
         row = await Customer.select(Customer.id).where(Customer.email == email.strip().lower()).first()
     if row is None:
         raise NotFound("no customer with that phone or email")
-    context = await customer_context(row["id"])
+    context = await customer_context(row["id"], host)
     return {"customer": context["customer"], "context": context}

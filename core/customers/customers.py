@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
+from core.customers import segments
 from core.customers.tables import Customer
 from core.db.database import utcnow
 from core.domain.customers import CustomerIn, CustomerOut
@@ -51,7 +54,8 @@ async def get_customer(customer_id: str) -> CustomerOut:
     rows = await Customer.select().where(Customer.id == customer_id)
     if not rows:
         raise NotFound(f"no customer with id {customer_id}")
-    return customer_out(rows[0])
+    rfm, member_of = await segments.of_customer(customer_id)
+    return msgspec.structs.replace(customer_out(rows[0]), rfm=rfm, segments=member_of)
 
 
 async def resolve_customer(ref: CustomerRef) -> tuple[str, str, bool]:

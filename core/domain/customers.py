@@ -26,3 +26,5 @@ class CustomerOut(msgspec.Struct, frozen=True, kw_only=True):
     phone: str | None
     locale: str
     created_at: datetime
+    rfm: dict[str, int] | None = None  # recency, frequency, monetary: 1–5, as of the last segment build
+    segments: list[str] = msgspec.field(default_factory=list)

@@ -1,0 +1,50 @@
+"""Customer facts: what is true of a customer now (a detractor, a failed delivery, a return not
+received), read by the next-best-action rules of the `actions` policy."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import msgspec
+
+from core.hookspecs import hookspec
+
+FactLoader = Callable[[str], Awaitable[set[str]]]
+
+
+class CustomerFactSource(msgspec.Struct, frozen=True, kw_only=True):
+    """`load(customer_id)` returns the facts it knows, as short names (`detractor`)."""
+
+    name: str
+    load: FactLoader
+    plugin: str = ""
+
+
+@hookspec
+def register_customer_facts(register: Callable[[CustomerFactSource], None]) -> None:
+    """Contribute facts about a customer that next-best-action rules can name.
+
+    When it is called:
+        Once per process, the first time the customer 360 (`GET /v1/customers/{id}/context`,
+        every case view) suggests next best actions.
+
+    Args:
+        register: call it with a `CustomerFactSource` — a unique `name` and an async
+            `load(customer_id) -> set[str]` of fact names. The core contributes `failed_delivery`,
+            `return_not_received_14d`, `open_case` and `segment:<id>`; the feedback plugin adds
+            `detractor`. Keep `load` to one or two indexed queries: it runs on every case view.
+
+    Returns:
+        Nothing; all sources are collected and their facts united. A duplicate name is refused.
+
+    Example:
+        ```python
+        async def loyalty_facts(customer_id):
+            return {"gold_card"} if await loyalty.is_gold(customer_id) else set()
+
+
+        @hookimpl
+        def register_customer_facts(register):
+            register(CustomerFactSource(name="loyalty", load=loyalty_facts))
+        ```
+    """
