@@ -9,22 +9,26 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar
-from litestar.config.app import AppConfig
+from litestar import Controller, Litestar, Router
+from litestar.handlers import BaseRouteHandler
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
-from api.auth import ApiKeyAuthentication
-from api.middleware import idempotency_middleware, request_id_middleware
+from api.auth import LIMITER_STATE, ApiKeyAuthentication
+from api.middleware import body_limit_middleware, idempotency_middleware, request_id_middleware
 from api.problems import exception_handlers
 from core import __version__
+from core.access.ratelimits import RateLimiter
+from core.access.settings import MAX_BODY
 from core.catalogue.catalogue import ensure_channels
+from core.hookspecs.app import RouteContribution
 from core.jobs.worker import run_worker
-from core.plugins import PluginError
+from core.plugins import PluginError, Registered
 from core.runtime import Runtime
+from core.settings import QUEUE_NAME, read
 
 STATIC = "/schema/static"
 API_DESCRIPTION = """Emporio: everything an e-shop does after "add to cart".
@@ -36,11 +40,12 @@ RFC 3339 UTC."""
 
 def create_app(runtime: Runtime | None = None, *, start_queue: bool = True, with_worker: bool = False) -> Litestar:
     runtime = runtime or Runtime()
-    handlers: list[Any] = []
+    handlers: list[RouteContribution] = []
     seen: dict[tuple[str, str], str] = {}
     for registered in runtime.host.routes():
-        handlers.append(registered.value)
-        for path, methods in _paths_of(registered.value):
+        handler = _route(registered)
+        handlers.append(handler)
+        for path, methods in _paths_of(handler):
             for method in methods:
                 if (path, method) in seen:
                     raise PluginError(
@@ -53,6 +58,9 @@ def create_app(runtime: Runtime | None = None, *, start_queue: bool = True, with
         await runtime.start(with_queue=start_queue)
         async with runtime.unit_of_work():
             await ensure_channels({code: r.value.name for code, r in runtime.host.channels.items()})
+        # One limiter per app, counting in the Redis every API process shares (its queue's name
+        # keeps engines, or test sessions, sharing one Redis apart).
+        limiter = app.state[LIMITER_STATE] = RateLimiter(runtime.redis_url(), namespace=read(QUEUE_NAME))
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(runtime, stop)) if with_worker else None
         try:
@@ -61,6 +69,7 @@ def create_app(runtime: Runtime | None = None, *, start_queue: bool = True, with
             if worker is not None:
                 stop.set()
                 await worker
+            await limiter.close()
             await runtime.stop()
 
     handlers.append(
@@ -75,11 +84,17 @@ def create_app(runtime: Runtime | None = None, *, start_queue: bool = True, with
         route_handlers=handlers,
         lifespan=[lifespan],
         state=_state(runtime),
+        # Bodies are limited before anyone reads them; the idempotency middleware reads a body
+        # only after authentication and the route's guards (see api/middleware.py).
         middleware=[
             request_id_middleware,
+            body_limit_middleware,
             DefineMiddleware(ApiKeyAuthentication, exclude_from_auth_key="exclude_from_auth", exclude=["^/schema"]),
             idempotency_middleware,
         ],
+        # The default body limit of every route (Litestar reads it from here, not from AppConfig);
+        # a route with larger bodies names its own (the history import: EMPORIO_IMPORT_MAX_BODY).
+        request_max_body_size=read(MAX_BODY),
         exception_handlers=exception_handlers(),
         openapi_config=OpenAPIConfig(
             title="Emporio",
@@ -103,7 +118,6 @@ def create_app(runtime: Runtime | None = None, *, start_queue: bool = True, with
             ),
             security=[{"apiKey": []}],
         ),
-        on_app_init=[_limits],
         debug=False,
     )
 
@@ -114,12 +128,18 @@ def _state(runtime: Runtime) -> Any:
     return State({"runtime": runtime})
 
 
-def _limits(config: AppConfig) -> AppConfig:
-    config.request_max_body_size = 50 * 1024 * 1024  # history imports are streamed in batches
-    return config
+def _route(registered: Registered) -> RouteContribution:
+    """What a plugin gave `register_routes`, refused at start unless Litestar can serve it."""
+    value = registered.value
+    if isinstance(value, Router | BaseRouteHandler) or (isinstance(value, type) and issubclass(value, Controller)):
+        return value
+    raise PluginError(
+        f"plugin {registered.plugin!r} registered {value!r} in register_routes; expected a Litestar Router, "
+        "a Controller subclass or a route handler (a function decorated with @get, @post…)"
+    )
 
 
-def _paths_of(handler: Any) -> list[tuple[str, set[str]]]:
+def _paths_of(handler: RouteContribution) -> list[tuple[str, set[str]]]:
     """(path, methods) a route handler or controller serves, for duplicate detection."""
     out: list[tuple[str, set[str]]] = []
     fn = getattr(handler, "paths", None)

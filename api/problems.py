@@ -10,7 +10,10 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from core.access.ratelimits import RateLimited
 from core.domain.errors import DomainError
+from core.fulfilment.courier_setup import setup_error
+from core.hookspecs.couriers import CourierMisconfigured, CourierRejected, CourierUnavailable
 
 log = structlog.get_logger("emporio.api")
 
@@ -29,6 +32,7 @@ _TITLES = {
     422: "Invalid input",
     429: "Too many requests",
     500: "Internal server error",
+    502: "Bad gateway",
     503: "Service unavailable",
 }
 
@@ -58,10 +62,33 @@ def problem(
 _RESERVED = frozenset({"type", "title", "status", "detail", "errors", "slug", "headers"})
 
 
-def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+def problem_of(exc: DomainError) -> Response[Any]:
     # An extra named like a problem member (e.g. status=…) must not turn a 4xx into a 500.
     extra = {k: v for k, v in exc.extra.items() if k not in _RESERVED}
     return problem(exc.status, exc.detail, slug=exc.slug, title=exc.title, errors=exc.errors, **extra)
+
+
+def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return problem_of(exc)
+
+
+def rate_limited(_: Request[Any, Any, Any], exc: RateLimited) -> Response[Any]:
+    response = problem_of(exc)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def courier_problem(
+    exc: CourierUnavailable | CourierRejected, courier: str | None, *, unavailable: str, refused: str
+) -> Response[Any]:
+    """A courier call that failed, as the person who asked needs it: a misconfigured courier is
+    502/503 naming the setting to fix; an outage 503 with `unavailable` (what to do: retry…);
+    a refusal 409 after `refused` (what was refused)."""
+    if isinstance(exc, CourierMisconfigured):
+        return problem_of(setup_error(exc, courier, outcome="nothing was changed for that courier"))
+    if isinstance(exc, CourierUnavailable):
+        return problem(503, f"the courier did not answer: {exc}; {unavailable}")
+    return problem(409, f"{refused}: {exc}")
 
 
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -110,6 +137,7 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
 def exception_handlers() -> dict[Any, Any]:
     handlers: dict[Any, Any] = {
         DomainError: domain_error,
+        RateLimited: rate_limited,
         ValidationException: validation_error,
         HTTPException: http_error,
         sqlite3.IntegrityError: integrity_error,
@@ -129,4 +157,4 @@ def exception_handlers() -> dict[Any, Any]:
     return handlers
 
 
-__all__ = ["PROBLEM", "MediaType", "exception_handlers", "problem"]
+__all__ = ["PROBLEM", "MediaType", "courier_problem", "exception_handlers", "problem", "problem_of"]

@@ -1,4 +1,6 @@
-"""The `emporio` command: serve, worker, migrate, keys, import, plugins, demo, simulate."""
+"""The `emporio` command: the core's own commands (worker, migrate, keys, import, plugins, kpis,
+rollups, demo) and those plugins contribute through `register_commands` (the API's `serve`, the
+simulators' `simulate NAME`)."""
 
 from __future__ import annotations
 
@@ -6,15 +8,27 @@ import asyncio
 import contextlib
 import functools
 import sys
+import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import msgspec
 
+from core.access.apikeys import create_key
+from core.demo import print_banner, seed_demo
 from core.domain.errors import DomainError
+from core.hookspecs.cli import CliCommand
+from core.imports.runner import run_import
+from core.jobs.worker import run_worker
+from core.kpis.engine import KPIEngine, period
+from core.kpis.export import kpi_csv, kpis_csv
+from core.kpis.rollups import build_pending
 from core.logging import configure_logging
-from core.plugins import PluginError
+from core.plugins import PluginError, PluginHost, Registered, load_host
+from core.runtime import Runtime
+from core.settings import load_settings
 
 T = TypeVar("T")
 
@@ -40,12 +54,63 @@ def run(coro: Awaitable[T]) -> T:
     return asyncio.run(coro)  # type: ignore[arg-type]
 
 
-@click.group()
+# The commands added to each root group (the real one, or one a test builds).
+_added: weakref.WeakKeyDictionary[click.Group, dict[str, Registered]] = weakref.WeakKeyDictionary()
+
+
+def add_plugin_commands(root: click.Group, host: PluginHost | None = None) -> dict[str, Registered]:
+    """Put the commands plugins register (`register_commands`) under `root`, once: loading every
+    plugin takes a while, so it waits until a name the core does not know is asked for."""
+    if root in _added:
+        return _added[root]
+    try:
+        registered = (host or load_host()).commands
+    except (PluginError, ValueError) as exc:  # a broken plugin or setting: one line, not a traceback
+        raise click.ClickException(str(exc)) from None
+    for path, item in registered.items():
+        command: CliCommand = item.value
+        parent = root if command.group is None else root.commands.get(command.group)
+        if not isinstance(parent, click.Group):
+            groups = sorted(name for name, c in root.commands.items() if isinstance(c, click.Group))
+            raise click.ClickException(
+                f"plugin {item.plugin!r} registers `emporio {path}`, but there is no command group "
+                f"{command.group!r}; use one of: {', '.join(groups)}"
+            )
+        if command.command.name in parent.commands:
+            raise click.ClickException(
+                f"plugin {item.plugin!r} registers `emporio {path}`, which Emporio already has; rename it, "
+                f"or disable the plugin with EMPORIO_DISABLED_PLUGINS={item.plugin}"
+            )
+        parent.add_command(command.command)
+    _added[root] = registered
+    return registered
+
+
+class WithPluginCommands(click.Group):
+    """A group that also offers the commands plugins register, loaded on first need."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            _add_to_root(ctx)
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _add_to_root(ctx)
+        return super().list_commands(ctx)
+
+
+def _add_to_root(ctx: click.Context) -> None:
+    root = ctx.find_root().command
+    if isinstance(root, click.Group):
+        add_plugin_commands(root)
+
+
+@click.group(cls=WithPluginCommands)
 @click.option("--log-level", default=None, help="debug, info, warning, error (default EMPORIO_LOG_LEVEL or info)")
 def main(log_level: str | None) -> None:
     """Emporio: the commerce operations engine."""
-    from core.settings import load_settings
-
     try:
         settings = load_settings()
     except ValueError as exc:
@@ -54,39 +119,9 @@ def main(log_level: str | None) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--with-worker", is_flag=True, help="run the background worker in the same process")
-@click.option("--demo", is_flag=True, help="seed the demo shop (if missing) and print its API keys first")
-@human_errors
-def serve(host: str, port: int, with_worker: bool, demo: bool) -> None:
-    """Start the HTTP API."""
-    import uvicorn
-
-    from api.app import create_app
-    from core.runtime import Runtime
-
-    notes: list[str] = []
-    if demo:
-        from core.demo import start_simulators
-
-        notes = start_simulators(host, port)  # only for services without real credentials
-    runtime = Runtime()
-    if demo:
-        from core.demo import print_banner, seed_demo
-
-        keys = run(seed_demo(runtime))
-        print_banner(keys, host, port, runtime, notes)
-    app = create_app(runtime, with_worker=with_worker)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
-
-
-@main.command()
 @human_errors
 def worker() -> None:
     """Run the background worker (jobs, outbox dispatch, cron)."""
-    from core.jobs.worker import run_worker
-    from core.runtime import Runtime
 
     async def go() -> None:
         runtime = Runtime()
@@ -104,7 +139,6 @@ def worker() -> None:
 @human_errors
 def migrate() -> None:
     """Apply database migrations."""
-    from core.runtime import Runtime
 
     async def go() -> list[str]:
         runtime = Runtime()
@@ -118,7 +152,7 @@ def migrate() -> None:
     click.echo("applied: " + ", ".join(applied) if applied else "the database is up to date")
 
 
-@main.group()
+@main.group(cls=WithPluginCommands)
 def keys() -> None:
     """Manage API keys."""
 
@@ -129,8 +163,6 @@ def keys() -> None:
 @human_errors
 def keys_create(name: str, scopes: tuple[str, ...]) -> None:
     """Create an API key; the key alone is printed on the last line (shown once)."""
-    from core.access.apikeys import create_key
-    from core.runtime import Runtime
 
     async def go() -> Any:
         runtime = Runtime()
@@ -155,9 +187,6 @@ def keys_create(name: str, scopes: tuple[str, ...]) -> None:
 def import_cmd(file: Path, batch_size: int, continue_on_error: bool) -> None:
     """Import history from a JSON Lines FILE (format in kpis.md)."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
-
-    from core.imports.runner import run_import
-    from core.runtime import Runtime
 
     def chunks() -> Any:
         with file.open("rb") as fh:
@@ -205,8 +234,6 @@ def import_cmd(file: Path, batch_size: int, continue_on_error: bool) -> None:
 @human_errors
 def plugins() -> None:
     """List loaded plugins and the hooks they implement."""
-    from core.plugins import load_host
-
     for info in load_host().describe():
         kind = "builtin" if info.builtin else "third-party"
         click.echo(f"{info.name} {info.version} ({kind}): {', '.join(info.hooks)}")
@@ -235,11 +262,6 @@ def kpis_cmd(
     output: str,
 ) -> None:
     """KPIs for a period, in the terminal."""
-    import msgspec
-
-    from core.kpis.engine import KPIEngine, period
-    from core.kpis.export import kpi_csv, kpis_csv
-    from core.runtime import Runtime
 
     filters = {k: v for k, v in (("channel", channel), ("segment", segment), ("location", location)) if v}
 
@@ -314,7 +336,7 @@ def _kpi_table(result: dict[str, Any]) -> None:
     Console().print(table)
 
 
-@main.group()
+@main.group(cls=WithPluginCommands)
 def rollups() -> None:
     """KPI rollups (maintained by the worker; these commands are for operators and benchmarks)."""
 
@@ -324,8 +346,6 @@ def rollups() -> None:
 @human_errors
 def rollups_build(max_days: int) -> None:
     """Build every dirty or missing daily rollup now."""
-    from core.kpis.rollups import build_pending
-    from core.runtime import Runtime
 
     async def go() -> int:
         runtime = Runtime()
@@ -338,45 +358,16 @@ def rollups_build(max_days: int) -> None:
     click.echo(f"built {run(go())} source-days")
 
 
-@main.group()
+@main.group(cls=WithPluginCommands)
 def simulate() -> None:
-    """Run a simulator of an external service (for demos and plugin development)."""
-
-
-@simulate.command("stripe")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=12111, show_default=True, type=int)
-@click.option("--webhook-url", default=None, help="where to POST signed events")
-@click.option("--webhook-secret", default=None, help="the endpoint's signing secret (whsec_…)")
-@human_errors
-def simulate_stripe(host: str, port: int, webhook_url: str | None, webhook_secret: str | None) -> None:
-    """A Stripe API simulator speaking Stripe's wire format."""
-    from plugins.psp_stripe.simulator.simulator import serve as serve_stripe
-
-    click.echo(f"Stripe simulator on http://{host}:{port} (webhooks → {webhook_url or 'not delivered'})", err=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        run(serve_stripe(host, port, webhook_url, webhook_secret))
-
-
-@simulate.command("acs")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8787, show_default=True, type=int)
-@human_errors
-def simulate_acs(host: str, port: int) -> None:
-    """An ACS Courier REST API simulator (demo credentials demo/demo, billing code 2ΑΘ999999)."""
-    from plugins.courier_acs.simulator.simulator import serve as serve_acs
-
-    click.echo(f"ACS simulator on http://{host}:{port}/ACSRestServices/api/ACSAutoRest (API key: demo)", err=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        run(serve_acs(host, port))
+    """Run a simulator of an external service (for demos and plugin development); plugins that
+    speak to a service ship its simulator and add it here."""
 
 
 @main.command()
 @human_errors
 def demo() -> None:
     """Seed the Greek demo shop and print the demo API keys."""
-    from core.demo import print_banner, seed_demo
-    from core.runtime import Runtime
 
     runtime = Runtime()
     keys = run(seed_demo(runtime))

@@ -7,6 +7,7 @@ import atexit
 import contextlib
 import json
 import os
+from collections.abc import MutableMapping
 
 import click
 
@@ -16,7 +17,9 @@ from core.catalogue.tables import Location
 from core.domain.catalogue import AddressIn, Dimensions, LocationIn, LocationType, PriceIn, ProductIn
 from core.domain.errors import InsufficientStock
 from core.domain.orders import CustomerRef, DeliveryIn, DeliveryMethod, OrderLineIn, PlaceOrder, ShippingAddress
+from core.hookspecs.cli import DemoContext, DemoEndpoint, DemoService
 from core.orders import orders
+from core.plugins import PluginError, PluginHost
 from core.runtime import Runtime
 
 LOCATIONS = [
@@ -158,45 +161,36 @@ async def _seed_shop(runtime: Runtime) -> None:
             continue
 
 
-# The demo's simulators live as long as the process; the stack closes them at exit.
-_KEEP = contextlib.ExitStack()
-atexit.register(_KEEP.close)
+# The demo's stand-ins live as long as the process; the stack closes them at exit.
+_PROCESS_LIFETIME = contextlib.ExitStack()
+atexit.register(_PROCESS_LIFETIME.close)
 
 
-def start_simulators(host: str, port: int) -> list[str]:
-    """Without real Stripe or ACS credentials the demo pays and ships against simulators
-    started here (in background threads), and the plugins are pointed at them."""
-    notes = []
-    if not os.environ.get("EMPORIO_STRIPE_API_KEY"):
-        from plugins.psp_stripe.simulator.simulator import StripeSimulator
-
-        secret = "whsec_emporio_demo"
-        stripe_sim = StripeSimulator(webhook_url=f"http://{host}:{port}/v1/webhooks/psp/stripe", webhook_secret=secret)
-        base = _KEEP.enter_context(stripe_sim.running(host="127.0.0.1"))
-        os.environ.update(
-            EMPORIO_STRIPE_API_KEY="sk_test_emporio_demo",
-            EMPORIO_STRIPE_WEBHOOK_SECRET=secret,
-            EMPORIO_STRIPE_API_BASE=base,
-        )
-        notes.append(f"  Stripe        simulator at {base} (no EMPORIO_STRIPE_API_KEY set)")
-    if not os.environ.get("EMPORIO_ACS_API_KEY"):
-        from plugins.courier_acs.simulator.simulator import ACSSimulator
-
-        acs_sim = ACSSimulator()
-        base = _KEEP.enter_context(acs_sim.running(host="127.0.0.1"))
-        os.environ.update(
-            EMPORIO_ACS_API_BASE=base + "/ACSRestServices/api",
-            EMPORIO_ACS_API_KEY="demo",
-            EMPORIO_ACS_COMPANY_ID="demo",
-            EMPORIO_ACS_COMPANY_PASSWORD="demo",
-            EMPORIO_ACS_USER_ID="demo",
-            EMPORIO_ACS_USER_PASSWORD="demo",
-            EMPORIO_ACS_BILLING_CODE="2ΑΘ999999",
-        )
-        notes.append(
-            f"  ACS courier   simulator at {base} (script deliveries: POST {base}/_simulator/vouchers/{{no}}/status)"
-        )
-    return notes
+def start_demo_services(
+    host: PluginHost,
+    api_url: str,
+    *,
+    environ: MutableMapping[str, str] = os.environ,
+    stack: contextlib.ExitStack = _PROCESS_LIFETIME,
+) -> list[str]:
+    """Start the stand-ins plugins offer (`register_demo_services`) for the external services the
+    shop has no account with, point the plugins at them through `environ` (before the engine
+    reads its settings) and return their lines for the banner."""
+    lines = []
+    context = DemoContext(api_url=api_url, environ=dict(environ))
+    for registered in host.demo_services.values():
+        service: DemoService = registered.value
+        starting = service.start(context)
+        if starting is None:  # the real service is configured
+            continue
+        endpoint = stack.enter_context(starting)
+        if not isinstance(endpoint, DemoEndpoint):
+            raise PluginError(
+                f"plugin {registered.plugin!r}: demo service {service.name!r} yielded {endpoint!r}, not a DemoEndpoint"
+            )
+        environ.update(endpoint.environment)
+        lines.append(f"  {endpoint.label:<13} {endpoint.url}" + (f"  ({endpoint.detail})" if endpoint.detail else ""))
+    return lines
 
 
 def print_banner(keys: dict[str, str], host: str, port: int, runtime: Runtime, notes: list[str] | None = None) -> None:

@@ -19,15 +19,21 @@ import pluggy
 import structlog
 from piccolo.table import Table
 
+from core.db.migrations import MigrationSet
 from core.domain.events import DomainEvent
 from core.domain.imports import ImportKind
 from core.domain.jobs import JobSpec
 from core.domain.kpis import KPIDefinition
 from core.domain.policies import PolicyKind
 from core.hookspecs import PROJECT_NAME, SPEC_MODULES
+from core.hookspecs.app import EventContext
 from core.hookspecs.channels import SalesChannelConnector
-from core.hookspecs.couriers import Courier
+from core.hookspecs.cli import CliCommand, DemoService
+from core.hookspecs.contact import ContactChannel
+from core.hookspecs.couriers import Courier, CourierCapabilities
+from core.hookspecs.customers import CustomerFactSource
 from core.hookspecs.payments import PaymentProcessor
+from core.settings import CORE_SETTINGS, SettingSpec, load_settings
 
 log = structlog.get_logger("emporio.plugins")
 
@@ -51,6 +57,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "core.returns.kpis",
     "core.returns.plugin",
     "core.kpis.plugin",
+    "core.service.plugin",
+    "core.service.kpis",
+    "core.service.import_kinds",
+    "core.customers.kpis",
 )
 
 T = TypeVar("T")
@@ -176,6 +186,13 @@ class PluginHost:
         "import_kinds",
         "policy_kinds",
         "tables",
+        "contact_channels",
+        "customer_facts",
+        "answer_sources",
+        "migrations",
+        "settings",
+        "commands",
+        "demo_services",
     )
 
     def add(self, plugin: object, name: str) -> None:
@@ -235,10 +252,10 @@ class PluginHost:
                 log.info("hook.call", hook=hook_name, plugin=plugin_name, ms=(time.perf_counter() - started) * 1e3)
         return found
 
-    async def notify(self, event: DomainEvent, runtime: Any) -> None:
+    async def notify(self, event: DomainEvent, context: EventContext) -> None:
         """Call every `on_event` implementation in order, awaiting coroutines (pluggy is sync).
         Each implementation gets only the arguments it declares, as pluggy would pass them."""
-        offered = {"event": event, "runtime": runtime}
+        offered = {"event": event, "context": context}
         for impl in reversed(self.pm.hook.on_event.get_hookimpls()):
             result = impl.function(**{name: offered[name] for name in impl.argnames})
             if inspect.isawaitable(result):
@@ -252,7 +269,7 @@ class PluginHost:
 
     @cached_property
     def couriers(self) -> dict[str, Registered]:
-        return self.collect("register_couriers", _protocol(Courier), lambda v: v.name)
+        return self.collect("register_couriers", _courier, lambda v: v.name)
 
     @cached_property
     def channels(self) -> dict[str, Registered]:
@@ -275,8 +292,39 @@ class PluginHost:
         return self.collect("register_policy_kinds", _struct(PolicyKind, strict_type="document_type"), lambda v: v.kind)
 
     @cached_property
+    def answer_sources(self) -> dict[str, Registered]:
+        return self.collect("register_answer_sources", _named, lambda v: v.name)
+
+    @cached_property
+    def customer_facts(self) -> dict[str, Registered]:
+        return self.collect("register_customer_facts", _struct(CustomerFactSource), lambda v: v.name)
+
+    @cached_property
+    def contact_channels(self) -> dict[str, Registered]:
+        return self.collect("register_contact_channels", _protocol(ContactChannel), lambda v: v.code)
+
+    @cached_property
     def tables(self) -> dict[str, Registered]:
         return self.collect("register_tables", _table, lambda v: v._meta.tablename)
+
+    @cached_property
+    def commands(self) -> dict[str, Registered]:
+        """By path as typed after `emporio` ("serve", "simulate stripe")."""
+        return self.collect("register_commands", _struct(CliCommand), lambda v: v.path)
+
+    @cached_property
+    def demo_services(self) -> dict[str, Registered]:
+        return self.collect("register_demo_services", _struct(DemoService), lambda v: v.name)
+
+    @cached_property
+    def migrations(self) -> dict[str, Registered]:
+        """Plugins' own schema migrations (`MigrationSet`s) by set name; run after the core's."""
+        return self.collect("register_migrations", _migration_set, lambda v: v.name)
+
+    @cached_property
+    def settings(self) -> dict[str, Registered]:
+        """Plugins' own EMPORIO_* settings by variable name (the core's are core.settings.CORE_SETTINGS)."""
+        return self.collect("register_settings", _setting, lambda v: v.name)
 
     def routes(self) -> list[Registered]:
         handlers: list[Registered] = []
@@ -296,6 +344,41 @@ def _protocol(proto: type[Any]) -> Callable[[Any], str]:
         return ""
 
     return check
+
+
+def _courier(value: Any) -> str:
+    """The protocol, and capabilities the core can read (it routes by them, never by name)."""
+    problem = _protocol(Courier)(value)
+    if not problem and not isinstance(value.capabilities, CourierCapabilities):
+        problem = f"{type(value).__name__}.capabilities must be a CourierCapabilities, got {value.capabilities!r}"
+    return problem
+
+
+def _migration_set(value: Any) -> str:
+    if not isinstance(value, MigrationSet):
+        return f"expected MigrationSet, got {type(value).__name__}"
+    try:
+        value.migrations()
+    except (ValueError, ImportError) as exc:
+        return f"migration set {value.name!r}: {exc}"
+    return ""
+
+
+_CORE_SETTING_NAMES = frozenset(spec.name for spec in CORE_SETTINGS)
+
+
+def _setting(value: Any) -> str:
+    if not isinstance(value, SettingSpec):
+        return f"expected SettingSpec, got {type(value).__name__}"
+    if value.name in _CORE_SETTING_NAMES:
+        return f"{value.name} is a core setting (core/settings.py); a plugin declares only its own"
+    return ""
+
+
+def _named(value: Any) -> str:
+    if not isinstance(getattr(value, "name", None), str) or not callable(getattr(value, "suggest", None)):
+        return f"{type(value).__name__} needs a `name` and an async `suggest(text, *, locale, limit, internal, …)`"
+    return ""
 
 
 def _table(value: Any) -> str:
@@ -326,8 +409,6 @@ def _struct(kind: type[Any], *, strict_type: str | None = None) -> Callable[[Any
 
 
 def load_host(*, trace: bool | None = None, extra: Sequence[object] = ()) -> PluginHost:
-    from core.settings import load_settings
-
     settings = load_settings()
     tracing = settings.trace_plugins if trace is None else trace
     return PluginHost(disabled=settings.disabled_plugins, trace=tracing, extra=extra)

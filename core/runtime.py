@@ -22,7 +22,11 @@ class Runtime:
     def __init__(self, settings: Settings | None = None, host: PluginHost | None = None) -> None:
         self.settings = settings or load_settings()
         self.host = host or load_host()
-        self.db = Database(self.settings, [r.value for r in self.host.tables.values()])
+        self.db = Database(
+            self.settings,
+            [r.value for r in self.host.tables.values()],
+            [(r.plugin, r.value) for r in self.host.migrations.values()],
+        )
         self.queue: Queue | None = None
         self.state: dict[str, Any] = {}
 

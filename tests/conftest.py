@@ -16,8 +16,12 @@ import pytest
 from api.app import create_app
 from core.access import apikeys
 from core.catalogue.catalogue import ensure_channels
-from core.db.schema import SchemaMigration
+from core.db import introspect, schema
+from core.db.introspect import children_first
 from core.runtime import Runtime
+
+# The contract suites' helpers and assertion rewriting, as any plugin's own tests load them.
+pytest_plugins = ("core.testing.fixtures",)
 
 ROLES = ("admin", "ops", "agent", "storefront")
 
@@ -119,12 +123,15 @@ class Api:
 
 
 async def reset_database(runtime: Runtime) -> None:
-    tables = [t._meta.tablename for t in runtime.db.tables if t is not SchemaMigration]
+    tables = [t._meta.tablename for t in runtime.db.tables if t not in schema.TABLES]
     async with runtime.db.write():
         if runtime.db.is_postgres:
-            await runtime.db.fetch("TRUNCATE " + ", ".join(tables))
+            await runtime.db.fetch("TRUNCATE " + ", ".join(tables) + " CASCADE")
         else:
-            for table in tables:
+            # Children first: SQLite checks each deleted parent row against the tables referring to it.
+            if "reset_order" not in runtime.state:
+                runtime.state["reset_order"] = children_first(tables, await introspect.foreign_keys(runtime.db))
+            for table in runtime.state["reset_order"]:
                 await runtime.db.fetch(f"DELETE FROM {table}")
         await ensure_channels({code: r.value.name for code, r in runtime.host.channels.items()})
 

@@ -9,17 +9,28 @@ events (dirty days read raw), and after `build_pending` rebuilt those days.
 The history is a varied one from bench/generate_history.py (seeded): ~100 days of a small shop
 ending a few days ago, with repeat and reactivated customers, declines, split and short-picked
 shipments, failed delivery attempts, returns and cancellations.
+
+The clock is pinned (`pinned_clock`): the generated history depends on its start date (weekly
+rhythm, seasons), so a history built from the real date was a different one every day, and on
+most days it lacked a segment the test asserts on.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from datetime import UTC, date, datetime, time, timedelta
+import time as monotonic_clock
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
+import pytest
 
+import core.db.database
+import core.domain.time
+import core.kpis.engine
 from core.domain.returns import Disposition, ReceivedLine, ReceiveIn
 from core.fulfilment import delivery
 from core.fulfilment.tables import Shipment
@@ -37,7 +48,8 @@ from core.returns.tables import ReturnLine, ReturnRequest
 from core.runtime import Runtime
 from tests.conftest import Api
 
-TODAY = datetime.now(UTC).date()
+NOW = datetime(2025, 6, 16, 10, 0, tzinfo=UTC)  # a Monday; the history ends on a Wednesday
+TODAY = NOW.date()
 START = TODAY - timedelta(days=100)
 HISTORY_DAYS = 95  # the history ends 5 days ago: every day of it is closed
 FILTERS: list[dict[str, str]] = [
@@ -48,6 +60,49 @@ FILTERS: list[dict[str, str]] = [
     {"location": "WH-ATH"},
     {"channel": "skroutz", "segment": "first_order", "location": "WH-SKG"},
 ]
+
+
+class _SameInstances(type):
+    """Real datetimes count as instances, so the engine's isinstance checks hold while pinned."""
+
+    def __instancecheck__(cls, instance: object) -> bool:
+        return isinstance(instance, datetime)
+
+
+class PinnedDatetime(datetime, metaclass=_SameInstances):
+    """`datetime` whose `now()` starts at NOW and runs at the real pace (so "later" stays later).
+    Whatever it builds (`datetime(…)`, `fromisoformat`, `combine`) is a plain datetime, so the
+    database drivers bind it as usual."""
+
+    started = monotonic_clock.monotonic()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        return datetime(*args, **kwargs)
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> Any:
+        moment = NOW + timedelta(seconds=monotonic_clock.monotonic() - cls.started)
+        return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
+
+
+# The modules that read the wall clock: utcnow(), the shop's local date, the KPI engine's "today".
+CLOCK_READERS = (core.db.database, core.domain.time, core.kpis.engine)
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for module in CLOCK_READERS:
+        monkeypatch.setattr(module, "datetime", PinnedDatetime)
+    yield
+
+
+def test_the_clock_is_pinned() -> None:
+    assert core.db.database.utcnow().date() == TODAY
+    assert core.domain.time.local_today(ZoneInfo("Europe/Athens")) == TODAY
+    assert core.db.database.utcnow() < core.db.database.utcnow() < NOW + timedelta(hours=1)
+    assert isinstance(datetime(2020, 1, 1), PinnedDatetime)  # isinstance checks still hold
+    for built in (PinnedDatetime(2020, 1, 1), PinnedDatetime.fromisoformat("2020-01-01T00:00:00+00:00")):
+        assert type(built) is datetime  # what the drivers bind
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -62,8 +117,8 @@ PERIODS: list[tuple[datetime, datetime]] = [
 
 
 def history_lines() -> bytes:
-    """The generated history, plus orders placed over a year earlier for a few of its first
-    customers (their first order of the period is then `reactivated`)."""
+    """The generated history, plus orders placed over a year earlier for a few customers whose
+    first order falls inside the first period (that order is then `reactivated`)."""
     path = Path(__file__).resolve().parent.parent / "bench" / "generate_history.py"
     spec = importlib.util.spec_from_file_location("generate_history", path)
     assert spec is not None and spec.loader is not None
@@ -82,20 +137,30 @@ def history_lines() -> bytes:
         records.extend(out)
         records.extend(history.day_end(day_t))
     sku = records[0]["sku"]
-    for n in range(1, 6):
+    for n, customer in enumerate(first_buyers_between(records, PERIODS[0][0], PERIODS[0][1])[:5], start=1):
         placed = at(START - timedelta(days=400 + n), 11).isoformat().replace("+00:00", "Z")
         records.append(
             {
                 "kind": "order",
                 "id": f"OLD{n}",
                 "channel": "web",
-                "customer_id": f"C{n}",
+                "customer_id": customer,
                 "placed_at": placed,
                 "currency": "EUR",
                 "lines": [{"sku": sku, "qty": 1, "unit_price": 1500}],
             }
         )
     return b"\n".join(msgspec.json.encode(r) for r in records) + b"\n"
+
+
+def first_buyers_between(records: list[dict[str, Any]], start: datetime, end: datetime) -> list[str]:
+    """Customers whose first order of the history was placed in [start, end), first buyer first."""
+    first: dict[str, datetime] = {}
+    for record in records:
+        if record["kind"] == "order" and record.get("customer_id"):
+            placed = datetime.fromisoformat(record["placed_at"].replace("Z", "+00:00"))
+            first.setdefault(record["customer_id"], placed)
+    return sorted((c for c, placed in first.items() if start <= placed < end), key=lambda c: first[c])
 
 
 async def answers(runtime: Runtime, start: datetime, end: datetime, *, use_rollups: bool) -> dict[str, Any]:
@@ -178,12 +243,17 @@ async def test_rollups_equal_the_raw_computation_before_and_after_live_changes(a
     await assert_rollups_agree(runtime)  # … giving the same answers
 
     # … which did change: the cancelled order no longer counts, the return and the parcel do.
-    after = await KPIEngine(runtime.host, use_rollups=True).all(*cancelled["period"], {})
+    after = await KPIEngine(runtime.host, use_rollups=True).all(*period_of(cancelled), {})
     assert after["orders_placed"]["value"] == cancelled["orders_before"] - 1
-    after = await KPIEngine(runtime.host, use_rollups=True).all(*received["period"], {})
+    after = await KPIEngine(runtime.host, use_rollups=True).all(*period_of(received), {})
     assert after["return_rate_units"]["numerator"] == received["units_before"] + received["units"]
-    after = await KPIEngine(runtime.host, use_rollups=True).all(*delivered["period"], {})
+    after = await KPIEngine(runtime.host, use_rollups=True).all(*period_of(delivered), {})
     assert after["completed_orders"]["value"] >= delivered["completed_before"]
+
+
+def period_of(change: dict[str, Any]) -> tuple[datetime, datetime]:
+    start, end = change["period"]
+    return start, end
 
 
 def day_period(moment: datetime) -> tuple[datetime, datetime]:

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from core.customers.tables import Customer
-from core.domain.events import DomainEvent
+from core.domain.events import DomainEvent, EventPayload, EventType, OrderPlaced, SubjectType
 from core.domain.ids import new_id
+from core.domain.orders import OrderStatus
 from core.hookspecs import hookimpl
+from core.hookspecs.app import EventContext
 from core.jobs import outbox as events
 from core.jobs.embedded_redis import ensure_embedded_redis
 from core.jobs.queue import Queue
@@ -79,14 +81,15 @@ async def test_placing_an_order_writes_order_placed_to_the_outbox(api: Any) -> N
     rows = await Event.select().where(Event.order_id == order["id"])
     assert [r["type"] for r in rows] == ["order.placed"]
     event = events.to_domain(rows[0])
-    assert (event.customer_id, event.subject_type, event.subject_id) == (order["customer_id"], "order", order["id"])
-    assert event.payload == {
-        "channel": "web",
-        "total": 2900,
-        "currency": "EUR",
-        "status": "pending_payment",
-        "deferred": {},
-    }
+    assert (event.type, event.customer_id, event.subject_type, event.subject_id) == (
+        EventType.ORDER_PLACED,
+        order["customer_id"],
+        SubjectType.ORDER,
+        order["id"],
+    )
+    assert event.data == OrderPlaced(
+        channel="web", total=2900, currency="EUR", status=OrderStatus.PENDING_PAYMENT, deferred={}
+    )
     assert rows[0]["dispatched_at"] is not None  # handed to the queue after commit
     assert rows[0]["processed_at"] is None  # no worker in this test
     created = await Event.select(Event.type).where(Event.customer_id == order["customer_id"])
@@ -112,10 +115,10 @@ async def test_events_roll_back_with_the_order_when_the_transaction_fails_after_
     written: list[str] = []
     real_record = events.record
 
-    async def record_then_crash(type: str, **kw: Any) -> str:
-        event_id = await real_record(type, **kw)
+    async def record_then_crash(payload: EventPayload, **kw: Any) -> str:
+        event_id = await real_record(payload, **kw)
         written.append(event_id)
-        if type == "order.placed":  # the row is in the outbox; now the process dies mid-transaction
+        if isinstance(payload, OrderPlaced):  # the row is in the outbox; now the process dies mid-transaction
             raise RuntimeError("the database connection dropped")
         return event_id
 
@@ -153,12 +156,12 @@ class CountingListener:
         self.effects: list[str] = []
 
     @hookimpl
-    async def on_event(self, event: DomainEvent, runtime: Runtime) -> None:
-        if event.type != "order.placed":
+    async def on_event(self, event: DomainEvent, context: EventContext) -> None:
+        if event.type is not EventType.ORDER_PLACED:
             return
         self.deliveries.append(event.id)
-        async with runtime.unit_of_work():
-            if await events.once(event, "tests.counting-listener"):
+        async with context.unit_of_work():
+            if await context.once(event, "tests.counting-listener"):
                 self.effects.append(event.id)
         if len(self.deliveries) == 1:
             raise RuntimeError("crashed after the side effect; the event must be retried")
@@ -189,7 +192,7 @@ async def test_after_redis_is_flushed_the_sweeper_re_enqueues_and_each_event_is_
             assert await events.sweep(runtime, older_than_s=0) == unprocessed
 
             async def outbox_drained() -> bool:
-                return await Event.count().where(Event.processed_at.is_null()) == 0
+                return int(await Event.count().where(Event.processed_at.is_null())) == 0
 
             try:
                 await eventually(outbox_drained, within=45, what="the swept events to be processed")

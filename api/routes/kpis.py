@@ -24,8 +24,11 @@ To = Annotated[
 Filter = Annotated[str | None, QueryParameter(max_length=64)]
 
 
-def _filters(channel: str | None, segment: str | None, location: str | None) -> dict[str, str]:
-    filters = {k: v for k, v in (("channel", channel), ("segment", segment), ("location", location)) if v}
+def _filters(
+    channel: str | None, segment: str | None, location: str | None, customer_segment: str | None = None
+) -> dict[str, str]:
+    given = (("channel", channel), ("segment", segment), ("location", location), ("customer_segment", customer_segment))
+    filters = {k: v for k, v in given if v}
     if segment and segment not in {"first_order", "returning", "reactivated"}:
         raise InvalidInput("segment must be first_order, returning or reactivated")
     return filters
@@ -39,10 +42,11 @@ async def all_kpis(
     channel: Annotated[str | None, QueryParameter(name="channel", max_length=64)] = None,
     segment: Annotated[str | None, QueryParameter(name="segment", max_length=64)] = None,
     location: Annotated[str | None, QueryParameter(name="location", max_length=64)] = None,
+    customer_segment: Annotated[str | None, QueryParameter(name="customer_segment", max_length=64)] = None,
     output: Annotated[str | None, QueryParameter(name="format", max_length=10)] = None,
 ) -> Any:
     s, e = period(start, end)
-    filters = _filters(channel, segment, location)
+    filters = _filters(channel, segment, location, customer_segment)
     values = await KPIEngine(runtime_of(request).host).all(s, e, filters)
     result = {"from": s, "to": e, "filters": filters, "kpis": values}
     if _wants_csv(request, output):
@@ -72,10 +76,11 @@ async def one_kpi(
     channel: Annotated[str | None, QueryParameter(name="channel", max_length=64)] = None,
     segment: Annotated[str | None, QueryParameter(name="segment", max_length=64)] = None,
     location: Annotated[str | None, QueryParameter(name="location", max_length=64)] = None,
+    customer_segment: Annotated[str | None, QueryParameter(name="customer_segment", max_length=64)] = None,
     output: Annotated[str | None, QueryParameter(name="format", max_length=10)] = None,
 ) -> Any:
     s, e = period(start, end)
-    filters = _filters(channel, segment, location)
+    filters = _filters(channel, segment, location, customer_segment)
     engine = KPIEngine(runtime_of(request).host)
     kpi = engine.definition(kpi_id)
     if group_by and granularity:

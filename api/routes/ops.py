@@ -16,10 +16,11 @@ from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.static_files import create_static_files_router
 
-from api.auth import OPS, OPS_SESSION_COOKIE, principal_of
+from api.auth import OPS, OPS_SESSION_COOKIE, client_address, count, principal_of
 from api.deps import runtime_of
 from api.problems import problem
 from core.access import apikeys, ops_sessions
+from core.access.ratelimits import OPS_SIGN_IN
 from core.domain.auth import Scope
 from core.hookspecs import hookimpl
 
@@ -84,6 +85,7 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
         return problem(400, 'send the API key as JSON {"key": "emp_…"} or as the form field \'key\'')
     principal = await apikeys.authenticate(key) if len(key) <= MAX_KEY_LENGTH else None
     if principal is None:
+        await count(request, OPS_SIGN_IN, client_address(request))  # 429 once too many failed (api/auth.py)
         return problem(401, "the API key is unknown or revoked")
     if not principal.allows((Scope.OPS,)):
         return problem(403, "the ops dashboard needs a key with the ops (or admin) scope")

@@ -8,8 +8,17 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.auth import AGENT_OR_OPS, OPS, STOREFRONT, STOREFRONT_OR_OPS, principal_of
+from api.auth import (
+    AGENT_OR_OPS,
+    OPS,
+    STOREFRONT,
+    STOREFRONT_OPS_OR_CUSTOMER,
+    STOREFRONT_OR_OPS,
+    hide_unless_own,
+    principal_of,
+)
 from api.deps import runtime_of
+from api.routes.payments import start_payment_for
 from core.db.pagination import Page
 from core.domain.orders import CancelOrder, OrderOut, PlaceOrder
 from core.hookspecs import hookimpl
@@ -28,14 +37,14 @@ async def place_order(request: Request[Any, Any, Any], data: JSONBody[PlaceOrder
     runtime = runtime_of(request)
     async with runtime.unit_of_work():
         order = await orders.place_order(runtime.db, runtime.host, runtime.settings, data)
-    from api.routes.payments import start_payment_for
-
     return await start_payment_for(request, order, data.payment.provider if data.payment else None)
 
 
-@get("/v1/orders/{order_id:str}", guards=[STOREFRONT_OR_OPS], tags=["orders"], summary="Read an order")
-async def get_order(order_id: FromPath[str]) -> OrderOut:
-    return await orders.get_order(order_id)
+@get("/v1/orders/{order_id:str}", guards=[STOREFRONT_OPS_OR_CUSTOMER], tags=["orders"], summary="Read an order")
+async def get_order(request: Request[Any, Any, Any], order_id: FromPath[str]) -> OrderOut:
+    order = await orders.get_order(order_id)
+    hide_unless_own(request, order.customer_id, f"no order with id {order_id}")  # a customer token: its own only
+    return order
 
 
 @get("/v1/orders", guards=[OPS], tags=["orders"], summary="List orders, newest first")

@@ -15,6 +15,7 @@ from core.domain.ids import new_id
 from core.domain.orders import OrderOut
 from core.domain.payments import CaptureIn, ConfirmIn, MovementKind, PaymentOut, RefundIn, StartPaymentIn
 from core.hookspecs import hookimpl
+from core.hookspecs.app import RouteContribution
 from core.hookspecs.payments import WebhookSignatureInvalid
 from core.orders import orders
 from core.payments import checkouts, payments, psp_webhooks
@@ -69,12 +70,16 @@ async def complete_checkout(
     "/v1/orders/{order_id:str}/payments",
     guards=[STOREFRONT],
     tags=["payments"],
-    summary="Start a payment with a provider → client_secret, redirect_url or nothing to do",
+    summary="Start (201) or resume (200) the order's payment with a provider → client_secret, redirect_url…",
 )
 async def start_payment(
     request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[StartPaymentIn]
-) -> PaymentOut:
-    return await payments.start_payment(runtime_of(request), order_id, data.provider)
+) -> Response[PaymentOut]:
+    """Safe to call again: while the order has an active payment with that provider, the same
+    payment comes back (200) with its `client_secret`, so a storefront that lost it can finish
+    paying; an active payment with another provider is a 409 naming it."""
+    payment, created = await payments.start_or_resume_payment(runtime_of(request), order_id, data.provider)
+    return Response(payment, status_code=201 if created else 200)
 
 
 @get("/v1/payments/{payment_id:str}", guards=[OPS], tags=["payments"], summary="The payment's ledger and attempts")
@@ -157,7 +162,7 @@ async def psp_webhook(request: Request[Any, Any, Any], provider: FromPath[str]) 
 
 
 @hookimpl
-def register_routes(register: Callable[[Any], None]) -> None:
+def register_routes(register: Callable[[RouteContribution], None]) -> None:
     for handler in (
         start_checkout,
         get_checkout,

@@ -31,7 +31,7 @@ from core.domain.service import (
     WorklogIn,
 )
 from core.hookspecs import hookimpl
-from core.service import agents, cases, contacts, triage, views
+from core.service import agents, answers, cases, contacts, triage, views
 
 STOREFRONT_OR_AGENT = requires(Scope.STOREFRONT, Scope.AGENT)
 
@@ -61,7 +61,7 @@ async def create_case(request: Request[Any, Any, Any], data: JSONBody[CaseIn]) -
             raise InvalidInput(f"no order {data.order_id}", errors=[{"field": "order_id", "message": "unknown order"}])
         logged_by = await agents.agent_for(principal) if staff else None
         received = await contacts.open_case(runtime, data, logged_by_agent=logged_by)
-    case = await views.get_case(received.case_id)
+    case = await views.get_case(received.case_id, runtime.host)
     return case if staff else _for_customer(case)
 
 
@@ -102,8 +102,8 @@ async def list_cases(
 
 
 @get("/v1/cases/{case_id:str}", guards=[AGENT], tags=["service"], summary="A case with its conversation and 360")
-async def get_case(case_id: FromPath[str]) -> CaseOut:
-    return await views.get_case(case_id)
+async def get_case(request: Request[Any, Any, Any], case_id: FromPath[str]) -> CaseOut:
+    return await views.get_case(case_id, runtime_of(request).host)
 
 
 @post(
@@ -134,7 +134,7 @@ async def add_message(request: Request[Any, Any, Any], case_id: FromPath[str], d
                     case_id=case["id"],
                 ),
             )
-    case_out = await views.get_case(case_id)
+    case_out = await views.get_case(case_id, runtime.host)
     return case_out if staff or principal.allows((Scope.ADMIN,)) else _for_customer(case_out)
 
 
@@ -154,7 +154,7 @@ async def _act(request: Request[Any, Any, Any], case_id: str, action: str, argum
             await cases.close(case_id, by=me)
         elif action == "merge":
             await cases.merge(case_id, argument or "", by=me)
-    return await views.get_case(case_id)
+    return await views.get_case(case_id, runtime.host)
 
 
 @post("/v1/cases/{case_id:str}/claim", guards=[AGENT], tags=["service"], status_code=200, summary="Take the case")
@@ -260,19 +260,28 @@ async def evaluate(request: Request[Any, Any, Any], data: JSONBody[EvaluateIn]) 
 
 
 @get("/v1/customers/{customer_id:str}/context", guards=[AGENT], tags=["service"], summary="The customer 360")
-async def customer_context(customer_id: FromPath[str]) -> dict[str, Any]:
-    return await context.customer_context(customer_id)
+async def customer_context(request: Request[Any, Any, Any], customer_id: FromPath[str]) -> dict[str, Any]:
+    return await context.customer_context(customer_id, runtime_of(request).host)
 
 
 @get("/v1/customers/lookup", guards=[AGENT], tags=["service"], summary="Caller identification by phone or email")
 async def lookup(
+    request: Request[Any, Any, Any],
     phone: Annotated[str | None, QueryParameter(name="phone", max_length=40)] = None,
     email: Annotated[str | None, QueryParameter(name="email", max_length=320)] = None,
 ) -> dict[str, Any]:
-    return await context.lookup(phone, email)
+    return await context.lookup(phone, email, runtime_of(request).host)
+
+
+@get("/v1/cases/{case_id:str}/suggestions", guards=[AGENT], tags=["service"], summary="Answers for the case")
+async def case_suggestions(request: Request[Any, Any, Any], case_id: FromPath[str]) -> dict[str, Any]:
+    await cases.case_row(case_id)
+    found = await answers.for_case(runtime_of(request).host, case_id)
+    return {"results": [msgspec.to_builtins(s) for s in found]}
 
 
 HANDLERS = (
+    case_suggestions,
     create_case,
     list_cases,
     get_case,

@@ -1,19 +1,16 @@
-"""Health, readiness, metrics, plugins, API keys and sales channels."""
+"""Health, readiness, metrics, plugins and sales channels (API keys: api/routes/access.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-import msgspec
-from litestar import Request, Response, get, post
-from litestar.params import JSONBody
+from litestar import Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.auth import ADMIN, OPS
 from api.deps import runtime_of
 from api.problems import problem
-from core.access import apikeys
 from core.catalogue import catalogue
 from core.domain.catalogue import ChannelOut
 from core.hookspecs import hookimpl
@@ -50,17 +47,6 @@ async def plugins(request: Request[Any, Any, Any]) -> list[PluginInfo]:
     return runtime_of(request).host.describe()
 
 
-class ApiKeyIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    scopes: Annotated[list[str], msgspec.Meta(min_length=1, max_length=4)]
-
-
-@post("/v1/api-keys", guards=[ADMIN], tags=["system"], summary="Create an API key (the key is shown once)")
-async def create_api_key(request: Request[Any, Any, Any], data: JSONBody[ApiKeyIn]) -> apikeys.CreatedKey:
-    async with runtime_of(request).unit_of_work():
-        return await apikeys.create_key(data.name, data.scopes)
-
-
 @get("/v1/channels", guards=[OPS], tags=["catalogue"], summary="Sales channels")
 async def channels() -> list[ChannelOut]:
     return await catalogue.list_channels()
@@ -68,5 +54,5 @@ async def channels() -> list[ChannelOut]:
 
 @hookimpl
 def register_routes(register: Callable[[Any], None]) -> None:
-    for handler in (health, ready, metrics, plugins, create_api_key, channels):
+    for handler in (health, ready, metrics, plugins, channels):
         register(handler)

@@ -1,6 +1,10 @@
 """Idempotency keys: a retry with the same key and body gets the first response back (same
 status, same body); the same key with another body is refused with 422. Keys are scoped to the
-API key that sent them and live at least 24 h (purged hourly after the TTL)."""
+API key that sent them and live at least 24 h (purged hourly after the TTL).
+
+A response that carried a secret (a new API key, a customer token, a webhook secret) is never
+stored: the record keeps a copy with the secret blanked and `withheld`, and a replay gets 409
+(`SecretShownOnce`) instead of the secret a second time."""
 
 from __future__ import annotations
 
@@ -22,6 +26,39 @@ class StoredResponse(msgspec.Struct, frozen=True):
     status_code: int
     body: bytes
     content_type: str
+    withheld: bool = False  # the response carried a secret: `body` is the copy without it
+
+
+class SecretShownOnce(Conflict):
+    slug = "secret-shown-once"
+    title = "The secret was shown once"
+
+
+def withhold(body: bytes, fields: tuple[str, ...]) -> bytes:
+    """What is kept of a response that carried secrets: the JSON object with `fields` blanked
+    (so a replay can still say what was created), or nothing when it is not such an object or
+    no field is named."""
+    if not fields:
+        return b""
+    try:
+        decoded = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return b""
+    if not isinstance(decoded, dict):
+        return b""
+    return msgspec.json.encode({k: (None if k in fields else v) for k, v in decoded.items()})
+
+
+def secret_shown_once(stored: StoredResponse) -> SecretShownOnce:
+    """The answer to a replay of a request whose response carried a secret."""
+    original = msgspec.json.decode(stored.body) if stored.body else None
+    return SecretShownOnce(
+        "the first response to this Idempotency-Key carried a secret, which is shown once and never stored; "
+        "if it was lost, revoke what was created (see `original`, its secret blanked) and create a new one "
+        "with a new Idempotency-Key",
+        original=original,
+        original_status=stored.status_code,
+    )
 
 
 def record_id(principal: str, key: str) -> str:
@@ -71,7 +108,10 @@ async def claim(
             )
         if row["state"] == "done":
             return rid, StoredResponse(
-                row["status_code"], (row["response_body"] or "").encode(), row["response_type"] or "application/json"
+                row["status_code"],
+                (row["response_body"] or "").encode(),
+                row["response_type"] or "application/json",
+                withheld=bool(row["withheld"]),
             )
         if row["locked_until"] < now:
             taken = await db.fetch(
@@ -95,6 +135,7 @@ async def complete(rid: str, response: StoredResponse) -> None:
             IdempotencyRecord.status_code: response.status_code,
             IdempotencyRecord.response_body: response.body.decode("utf-8", "replace"),
             IdempotencyRecord.response_type: response.content_type,
+            IdempotencyRecord.withheld: response.withheld,
         }
     ).where(IdempotencyRecord.id == rid)
 

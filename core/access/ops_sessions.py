@@ -5,7 +5,6 @@ process can check them; they expire, can be revoked, and die with the key that o
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from datetime import datetime, timedelta
 
@@ -15,9 +14,9 @@ from core.access.tables import ApiKey, OpsSession
 from core.db.database import utcnow
 from core.domain.auth import Principal, Scope
 from core.domain.ids import new_id
+from core.settings import OPS_SESSION_HOURS, read
 
-DEFAULT_TTL = timedelta(hours=12)
-TTL_ENV = "EMPORIO_OPS_SESSION_HOURS"
+DEFAULT_TTL = timedelta(hours=OPS_SESSION_HOURS.default)
 # Expired and revoked sessions are kept a little while (for the audit trail), then deleted.
 KEEP_ENDED = timedelta(days=7)
 
@@ -38,16 +37,7 @@ class StartedSession(msgspec.Struct, frozen=True):
 
 def session_ttl() -> timedelta:
     """12 hours unless EMPORIO_OPS_SESSION_HOURS says otherwise."""
-    raw = os.environ.get(TTL_ENV, "").strip()
-    if not raw:
-        return DEFAULT_TTL
-    try:
-        hours = float(raw)
-    except ValueError:
-        raise ValueError(f"{TTL_ENV} must be a number of hours, e.g. 12 (got {raw!r})") from None
-    if not 0 < hours <= 24 * 30:
-        raise ValueError(f"{TTL_ENV} must be between 0 and 720 hours (got {raw!r})")
-    return timedelta(hours=hours)
+    return timedelta(hours=read(OPS_SESSION_HOURS))
 
 
 def hash_token(token: str) -> str:

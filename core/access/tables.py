@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import JSONB, Integer, Text
+from piccolo.columns import JSONB, Boolean, Integer, Text
 from piccolo.table import Table
 
 from core.db.columns import timestamp
@@ -21,6 +21,8 @@ class IdempotencyRecord(Table, tablename="idempotency_keys"):
     response_type = Text(null=True, default=None)
     created_at = timestamp(null=False)
     locked_until = timestamp(null=False)
+    # The response carried a secret: only a redacted copy is kept and a replay is refused (409).
+    withheld = Boolean(default=False)
 
 
 class ApiKey(Table, tablename="api_keys"):
@@ -31,6 +33,8 @@ class ApiKey(Table, tablename="api_keys"):
     scopes = JSONB(default="[]")
     created_at = timestamp(null=False)
     revoked_at = timestamp()
+    expires_at = timestamp()
+    agent_id = Text(null=True, default=None)  # the service desk agent this key acts as, if any
 
 
 class AuditEntry(Table, tablename="audit_log"):
@@ -53,12 +57,23 @@ class OpsSession(Table, tablename="ops_sessions"):
     revoked_at = timestamp()
 
 
+class CustomerToken(Table, tablename="customer_tokens"):
+    id = Text(primary_key=True)
+    token_hash = Text()  # SHA-256 of the bearer token; the token itself is never stored
+    customer_id = Text()
+    key_id = Text()  # the storefront key that minted it: revoking that key ends its tokens too
+    created_at = timestamp(null=False)
+    expires_at = timestamp(null=False)
+    revoked_at = timestamp()
+
+
 TABLES: tuple[type[Table], ...] = (
     IdempotencyRecord,
     ApiKey,
     AuditEntry,
     OpsSession,
+    CustomerToken,
 )
 
 
-__all__ = ["ApiKey", "AuditEntry", "IdempotencyRecord", "OpsSession"]
+__all__ = ["ApiKey", "AuditEntry", "CustomerToken", "IdempotencyRecord", "OpsSession"]

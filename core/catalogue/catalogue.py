@@ -17,6 +17,7 @@ from core.domain.catalogue import (
     ProductOut,
 )
 from core.domain.errors import Conflict, NotFound
+from core.domain.events import LocationCreated, ProductCreated
 from core.domain.money import Money
 from core.jobs import outbox as events
 
@@ -57,7 +58,7 @@ async def create_product(data: ProductIn) -> ProductOut:
         updated_at=now,
     )
     await Product.insert(Product(**row))
-    await events.record("product.created", subject_type="product", subject_id=data.sku)
+    await events.record(ProductCreated(), subject_id=data.sku)
     return product_out(row)
 
 
@@ -113,7 +114,7 @@ async def create_location(data: LocationIn) -> LocationOut:
         created_at=utcnow(),
     )
     await Location.insert(Location(**row))
-    await events.record("location.created", subject_type="location", subject_id=data.code)
+    await events.record(LocationCreated(), subject_id=data.code)
     return location_out(row)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from core.catalogue.tables import InventoryCount, InventoryLevel, InventoryMovement, Location, Product
 from core.db.database import Database, utcnow
 from core.domain.errors import Conflict, InvalidInput, NotFound
+from core.domain.events import InventoryAdjusted, InventoryShortfall
 from core.domain.ids import new_id
 from core.domain.inventory import CycleCountIn, CycleCountOut, LevelOut
 from core.jobs import outbox as events
@@ -90,10 +91,8 @@ async def set_on_hand(
         if inserted:
             await movement(location, sku, on_hand_delta=on_hand, reason=reason, actor=actor)
             await events.record(
-                "inventory.adjusted",
-                subject_type="inventory",
+                InventoryAdjusted(location=location, sku=sku, on_hand=on_hand, delta=on_hand),
                 subject_id=level_id(location, sku),
-                payload={"location": location, "sku": sku, "on_hand": on_hand, "delta": on_hand},
             )
             return LevelOut(location=location, sku=sku, on_hand=on_hand, reserved=0, available=on_hand)
         row = await _locked_level(db, location, sku)
@@ -111,10 +110,7 @@ async def set_on_hand(
     if delta:
         await movement(location, sku, on_hand_delta=delta, reason=reason, actor=actor)
         await events.record(
-            "inventory.adjusted",
-            subject_type="inventory",
-            subject_id=row["id"],
-            payload={"location": location, "sku": sku, "on_hand": on_hand, "delta": delta},
+            InventoryAdjusted(location=location, sku=sku, on_hand=on_hand, delta=delta), subject_id=row["id"]
         )
     return LevelOut(
         location=location, sku=sku, on_hand=on_hand, reserved=row["reserved"], available=on_hand - row["reserved"]
@@ -157,10 +153,8 @@ async def record_count(db: Database, data: CycleCountIn, *, actor: str) -> Cycle
     )
     if shortfall:
         await events.record(
-            "inventory.shortfall",
-            subject_type="inventory",
+            InventoryShortfall(location=data.location, sku=data.sku, shortfall=shortfall, count_id=count_id),
             subject_id=level_id(data.location, data.sku),
-            payload={"location": data.location, "sku": data.sku, "shortfall": shortfall, "count_id": count_id},
         )
     return CycleCountOut(
         id=count_id,

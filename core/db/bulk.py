@@ -114,28 +114,31 @@ async def select_pairs(
     return found
 
 
-async def add_to_order_lines(column: str, changes: Iterable[tuple[str, str, int]]) -> None:
-    """`column += amount` for each (order id, SKU, amount), in one statement on PostgreSQL."""
-    from core.orders.tables import OrderLine
-
+async def add_to(
+    table: type[Table], column: str, keys: tuple[str, str], changes: Iterable[tuple[str, str, int]]
+) -> None:
+    """`column += amount` for each (first key, second key, amount) in `table`'s rows, in one
+    statement on PostgreSQL (e.g. returned units onto order lines keyed by order id and SKU)."""
+    a, b = keys
     totals: dict[tuple[str, str], int] = {}
-    for order_id, sku, amount in changes:  # one row per line: an UPDATE … FROM applies one match only
-        totals[(order_id, sku)] = totals.get((order_id, sku), 0) + amount
-    amounts = [(order_id, sku, amount) for (order_id, sku), amount in sorted(totals.items())]
+    for first, second, amount in changes:  # one row per key: an UPDATE … FROM applies one match only
+        totals[(first, second)] = totals.get((first, second), 0) + amount
+    amounts = [(first, second, amount) for (first, second), amount in sorted(totals.items())]
     if not amounts:
         return
-    postgres, connection = _transaction(OrderLine)
+    postgres, connection = _transaction(table)
+    name = table._meta.tablename
     if postgres:
         await connection.execute(
-            f"UPDATE order_lines AS ol SET {column} = ol.{column} + v.amount "
-            "FROM unnest($1::text[], $2::text[], $3::int[]) AS v(order_id, sku, amount) "
-            "WHERE ol.order_id = v.order_id AND ol.sku = v.sku",
-            [a[0] for a in amounts],
-            [a[1] for a in amounts],
-            [a[2] for a in amounts],
+            f"UPDATE {name} AS t SET {column} = t.{column} + v.amount "
+            "FROM unnest($1::text[], $2::text[], $3::int[]) AS v(a, b, amount) "
+            f"WHERE t.{a} = v.a AND t.{b} = v.b",
+            [row[0] for row in amounts],
+            [row[1] for row in amounts],
+            [row[2] for row in amounts],
         )
     else:
         await connection.executemany(
-            f"UPDATE order_lines SET {column} = {column} + ? WHERE order_id = ? AND sku = ?",
-            [(amount, order_id, sku) for order_id, sku, amount in amounts],
+            f"UPDATE {name} SET {column} = {column} + ? WHERE {a} = ? AND {b} = ?",
+            [(amount, first, second) for first, second, amount in amounts],
         )

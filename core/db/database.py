@@ -2,13 +2,16 @@
 
 SQLite (the embedded default) runs in WAL mode with IMMEDIATE write transactions, so two writers
 never deadlock halfway; PostgreSQL uses row locks (`SELECT … FOR UPDATE`) where stock is taken.
+Both enforce foreign keys (SQLite only on connections that ask for it: every one of ours does,
+except a migration's, which may rebuild tables and checks the keys itself before committing).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+import contextvars
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,29 +23,45 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
 from core.db import migrations
-from core.db.schema import SchemaMigration
+from core.db.constraints import SchemaError
+from core.db.migrations import Migration, MigrationSet
+from core.db.schema import PluginMigration, SchemaMigration
 from core.settings import Settings
 
 log = structlog.get_logger("emporio.db")
 
+# Off only while a migration runs: SQLite rebuilds a table to change its constraints, and a DROP
+# TABLE with enforcement on would check (or fail on) every row referring to the dropped table.
+_ENFORCE_FOREIGN_KEYS: contextvars.ContextVar[bool] = contextvars.ContextVar("enforce_foreign_keys", default=True)
+
 
 class EmbeddedSQLiteEngine(SQLiteEngine):
-    """SQLite tuned for concurrent use: a long busy timeout and relaxed fsync under WAL."""
+    """SQLite tuned for concurrent use: a long busy timeout and relaxed fsync under WAL; foreign
+    keys enforced (SQLite's default is off, per connection)."""
 
     async def get_connection(self) -> Any:
         connection = await super().get_connection()
         await connection.execute("PRAGMA busy_timeout = 60000")
         await connection.execute("PRAGMA synchronous = NORMAL")
+        # Set before the transaction begins: inside one, SQLite ignores this pragma.
+        await connection.execute(f"PRAGMA foreign_keys = {'ON' if _ENFORCE_FOREIGN_KEYS.get() else 'OFF'}")
         return connection
 
 
 class Database:
     """The engine every table is bound to, plus the one way to open a write transaction."""
 
-    def __init__(self, settings: Settings, tables: Iterable[type[Table]] = ()) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        tables: Iterable[type[Table]] = (),
+        migration_sets: Sequence[tuple[str, MigrationSet]] = (),
+    ) -> None:
         """`tables` are the Piccolo tables the domains and plugins registered (`register_tables`);
-        they are bound to this database's engine."""
+        they are bound to this database's engine. `migration_sets` are the plugins' own
+        migrations (`register_migrations`) as (plugin name, set), run after the core's."""
         self.settings = settings
+        self.migration_sets = tuple(migration_sets)
         self.engine: Engine[Any]
         if settings.is_postgres:
             self.dialect = "postgres"
@@ -59,7 +78,7 @@ class Database:
         # SQLite has one writer at a time anyway; queueing writers of this process here keeps
         # them from spinning in the busy handler. Other processes still wait on SQLite's lock.
         self._write_lock = asyncio.Lock()
-        self.tables: tuple[type[Table], ...] = (SchemaMigration, *tables)
+        self.tables: tuple[type[Table], ...] = (SchemaMigration, PluginMigration, *tables)
         for table in self.tables:
             table._meta.db = self.engine
 
@@ -86,10 +105,13 @@ class Database:
             yield
             return
         if isinstance(self.engine, SQLiteEngine):
-            async with self._write_lock, self.engine.transaction(transaction_type=TransactionType.immediate):
+            async with (
+                self._write_lock,
+                _committed(self.engine.transaction(transaction_type=TransactionType.immediate)),
+            ):
                 yield
         else:
-            async with self.engine.transaction():
+            async with _committed(self.engine.transaction()):
                 yield
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -105,31 +127,83 @@ class Database:
 
     # -- migrations ------------------------------------------------------------------------------
 
-    async def migrate(self) -> list[str]:
-        """Apply every migration not yet applied; returns the names applied now."""
+    async def migrate(self, *, up_to: int | None = None) -> list[str]:
+        """Apply every migration not yet applied — the core's, then each plugin set's — and
+        return the names applied now. `up_to` stops the core's at that version (and skips the
+        plugins'): tests use it to build a database as an older release left it."""
         if isinstance(self.engine, SQLiteEngine):
             await self.engine.run_ddl("PRAGMA journal_mode = WAL")
         await self.engine.run_ddl(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
         )
-        applied_now = []
-        for version, module in migrations.available():
+        applied_now: list[str] = []
+        for migration in migrations.available():
+            if up_to is not None and migration.version > up_to:
+                return applied_now
+            if await self._apply(migration, None):
+                applied_now.append(migration.label)
+        for plugin, migration_set in self.migration_sets:
+            for migration in migration_set.migrations():
+                if await self._apply(migration, (plugin, migration_set.name)):
+                    applied_now.append(f"{migration_set.name}:{migration.label}")
+        return applied_now
+
+    async def _apply(self, migration: Migration, owner: tuple[str, str] | None) -> bool:
+        """Run one migration in its own transaction unless its ledger says it ran; True if it ran.
+        `owner` is (plugin, migration set) for a plugin's migration, None for the core's."""
+        ledger_id = f"{owner[1]}|{migration.version}" if owner else ""
+        token = _ENFORCE_FOREIGN_KEYS.set(False)
+        try:
             async with self.write():
                 if self.is_postgres:
                     # One migrator at a time when several processes start together.
                     await self.fetch("SELECT pg_advisory_xact_lock(4242)")
-                done = await SchemaMigration.exists().where(SchemaMigration.version == version)
+                if owner is None:
+                    done = await SchemaMigration.exists().where(SchemaMigration.version == migration.version)
+                else:
+                    done = await PluginMigration.exists().where(PluginMigration.id == ledger_id)
                 if done:
-                    continue
-                for statement in getattr(module, "STATEMENTS", []):
-                    await self.fetch(statement)
-                if hasattr(module, "apply"):
-                    await module.apply(self)
-                await SchemaMigration.insert(SchemaMigration(version=version, name=module.NAME, applied_at=utcnow()))
-            applied_now.append(f"{version:04d}_{module.NAME}")
-            log.info("db.migrated", version=version, name=module.NAME)
-        return applied_now
+                    return False
+                for statement in migration.statements(self.dialect):
+                    await self.engine.run_ddl(statement)
+                if hasattr(migration.module, "apply"):
+                    await migration.module.apply(self)
+                if not self.is_postgres:
+                    await self._check_foreign_keys(migration, owner)
+                now = utcnow()
+                if owner is None:
+                    await SchemaMigration.insert(
+                        SchemaMigration(version=migration.version, name=migration.name, applied_at=now)
+                    )
+                else:
+                    await PluginMigration.insert(
+                        PluginMigration(
+                            id=ledger_id,
+                            migration_set=owner[1],
+                            version=migration.version,
+                            name=migration.name,
+                            plugin=owner[0],
+                            applied_at=now,
+                        )
+                    )
+        finally:
+            _ENFORCE_FOREIGN_KEYS.reset(token)
+        log.info(
+            "db.migrated", version=migration.version, name=migration.name, migration_set=owner[1] if owner else None
+        )
+        return True
+
+    async def _check_foreign_keys(self, migration: Migration, owner: tuple[str, str] | None) -> None:
+        """SQLite ran the migration unchecked: refuse to commit one that left a reference dangling."""
+        broken = await self.fetch("PRAGMA foreign_key_check")
+        if broken:
+            where = sorted({f"{r['table']} → {r['parent']}" for r in broken})
+            label = f"{owner[1]}:{migration.label}" if owner else migration.label
+            raise SchemaError(
+                f"migration {label} leaves {len(broken)} row(s) referring to rows that do not exist "
+                f"({', '.join(where)}); it was rolled back"
+            )
 
     async def ping(self) -> bool:
         try:
@@ -137,6 +211,35 @@ class Database:
         except Exception:
             return False
         return True
+
+
+@contextlib.asynccontextmanager
+async def _committed(transaction: Any) -> AsyncIterator[None]:
+    """Piccolo's transaction, with a failed COMMIT cleaned up. Foreign keys are checked at COMMIT
+    (they are deferred), and Piccolo, when its COMMIT raises, neither closes nor releases the
+    connection and leaves the transaction marked current; on SQLite the failed COMMIT even keeps
+    the transaction, and so the database's write lock, open."""
+    await transaction.__aenter__()
+    try:
+        yield
+    except BaseException as exc:
+        await transaction.__aexit__(type(exc), exc, exc.__traceback__)  # Piccolo's rollback path
+        raise
+    try:
+        await transaction.commit()
+    except BaseException:
+        # SQLite: roll the still-open transaction back. PostgreSQL already ended it (asyncpg then
+        # refuses a rollback, which is fine).
+        with contextlib.suppress(Exception):
+            await transaction.rollback()
+        engine = transaction.engine
+        if isinstance(engine, PostgresEngine) and engine.pool:
+            await engine.pool.release(transaction.connection)
+        else:
+            await transaction.connection.close()
+        engine.current_transaction.reset(transaction.context)
+        raise
+    await transaction.__aexit__(None, None, None)  # committed: Piccolo closes or releases the connection
 
 
 def utcnow() -> datetime:

@@ -1,4 +1,4 @@
-"""The migration ledger table."""
+"""The migration ledgers: the core's numbered migrations and the plugins' own."""
 
 from __future__ import annotations
 
@@ -14,7 +14,18 @@ class SchemaMigration(Table, tablename="schema_migrations"):
     applied_at = timestamp(null=False)
 
 
-TABLES: tuple[type[Table], ...] = (SchemaMigration,)
+class PluginMigration(Table, tablename="plugin_migrations"):
+    """Created by core migration 0008; one row per applied migration of a plugin's set."""
+
+    id = Text(primary_key=True)  # f"{migration_set}|{version}"
+    migration_set = Text()
+    version = Integer()
+    name = Text()
+    plugin = Text()
+    applied_at = timestamp(null=False)
 
 
-__all__ = ["SchemaMigration"]
+TABLES: tuple[type[Table], ...] = (SchemaMigration, PluginMigration)
+
+
+__all__ = ["PluginMigration", "SchemaMigration"]

@@ -1,4 +1,4 @@
-"""Fulfilment payloads and the shipment state machine's guards. Pure: no I/O."""
+"""Fulfilment payloads, the shipment statuses and the state machine's guards. Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -9,12 +9,46 @@ from typing import Annotated, Any
 import msgspec
 
 from core.domain.catalogue import Sku
-from core.hookspecs.couriers import ShipmentStatus
+
+
+class ShipmentStatus(enum.StrEnum):
+    """Where a shipment is, in Emporio's words; couriers map their own states onto these."""
+
+    PENDING = "pending"
+    PICKING = "picking"
+    PACKED = "packed"
+    LABEL_CREATED = "label_created"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERY_FAILED = "delivery_failed"
+    REATTEMPT_SCHEDULED = "reattempt_scheduled"
+    DELIVERED = "delivered"
+    RETURNING_TO_SENDER = "returning_to_sender"
+    RETURNED_TO_SENDER = "returned_to_sender"
+    CANCELLED = "cancelled"
+    # The carrier declared the parcel lost (BoxNow "lost"/"missing"): final, the shop claims it
+    # from the carrier and replaces or refunds; it never comes back on the road by itself.
+    LOST = "lost"
+
+
+class FailureReason(enum.StrEnum):
+    """Why a delivery attempt failed, normalised across couriers (ACS ΑΣ1 → recipient_absent)."""
+
+    RECIPIENT_ABSENT = "recipient_absent"
+    ADDRESS_PROBLEM = "address_problem"
+    REFUSED = "refused"
+    CANNOT_PAY = "cannot_pay"
+    HELD_AT_OFFICE = "held_at_office"
+    FORCE_MAJEURE = "force_majeure"
+    MISSING_DOCUMENTS = "missing_documents"
+    RESCHEDULED_BY_RECIPIENT = "rescheduled_by_recipient"
+    OTHER = "other"
+
 
 S = ShipmentStatus
 
 # Statuses a tracking update may move a shipment out of; final ones never change again.
-FINAL = frozenset({S.DELIVERED, S.RETURNED_TO_SENDER, S.CANCELLED})
+FINAL = frozenset({S.DELIVERED, S.RETURNED_TO_SENDER, S.CANCELLED, S.LOST})
 # The courier has the parcel: tracking is polled for these.
 ON_THE_ROAD = frozenset(
     {S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED, S.REATTEMPT_SCHEDULED, S.RETURNING_TO_SENDER}

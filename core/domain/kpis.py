@@ -24,6 +24,7 @@ class FactQuery(msgspec.Struct, frozen=True, kw_only=True):
     channel: str | None = None
     segment: str | None = None
     location: str | None = None
+    customer_segment: str | None = None
 
 
 FactLoader = Callable[[FactQuery], Awaitable[list[Fact]]]
@@ -39,6 +40,9 @@ class FactSource(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     load: FactLoader
     filters: frozenset[str] = frozenset()
+    # Facts that depend on the whole period (retention compares it with the one before): never
+    # rolled up by day, and a series loads each bucket as a period of its own.
+    whole_period: bool = False
 
 
 class KPIValue(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -12,20 +12,38 @@ import msgspec
 import structlog
 
 from core.catalogue.inventory import movement
+from core.catalogue.tables import Location
 from core.db.database import utcnow
-from core.domain.errors import Conflict
+from core.domain.errors import Conflict, NotFound
+from core.domain.events import (
+    ORDER_STEPS,
+    EventPayload,
+    OrderReturnedToSender,
+    ShipmentDelivered,
+    ShipmentDeliveryFailed,
+    ShipmentInTransit,
+    ShipmentLost,
+    ShipmentOutForDelivery,
+    ShipmentReattemptScheduled,
+    ShipmentReturnedToSender,
+    ShipmentReturningToSender,
+    ShipmentReturnToSenderDecided,
+    ShipmentShipped,
+    TaskCreated,
+)
 from core.domain.fulfilment import FINAL, ON_THE_ROAD, ManifestOut
 from core.domain.ids import new_id
 from core.domain.orders import ORDER_TRANSITIONS, OrderStatus
 from core.domain.policies import PolicyKind
+from core.domain.time import add_business_days, local_today
 from core.fulfilment.shipments import courier_of, label, shipment_row
 from core.fulfilment.tables import DeliveryAttempt, ManifestRecord, Shipment, ShipmentEvent, ShipmentLine, Task
 from core.hookspecs.couriers import CourierRejected, FailureReason, ShipmentStatus, TrackingSnapshot
 from core.jobs import outbox as events
-from core.orders.orders import add_business_days, shop_today
 from core.orders.tables import Order, OrderLine
 from core.policies import policies
 from core.runtime import Runtime
+from core.settings import shop_zone
 
 log = structlog.get_logger("emporio.delivery")
 S = ShipmentStatus
@@ -88,7 +106,9 @@ async def close_dispatch(runtime: Runtime, location: str, pickup_date: date | No
     """Hand the location's labelled parcels to their couriers: the pickup list per courier.
     Vouchers the courier holds unprinted are printed when they are ours and cancelled when they
     are orphans (a create whose answer was lost), then the list is issued again."""
-    pickup_date = pickup_date or shop_today()
+    if not await Location.exists().where(Location.code == location):
+        raise NotFound(f"no location with code {location!r}; GET /v1/locations lists the shop's locations")
+    pickup_date = pickup_date or local_today(shop_zone())
     rows = await Shipment.select().where(
         (Shipment.location == location) & (Shipment.status == S.LABEL_CREATED.value) & Shipment.manifest_id.is_null()
     )
@@ -99,6 +119,8 @@ async def close_dispatch(runtime: Runtime, location: str, pickup_date: date | No
     orphans: list[str] = []
     for courier_name, shipments in sorted(by_courier.items()):
         courier = courier_of(runtime, courier_name, shipments[0]["id"])
+        if courier.capabilities.in_store_pickup:
+            continue  # these wait on the store's shelf; collection at the counter ships and delivers them
         manifest = await courier.close_dispatch(location, pickup_date)
         if manifest.unprinted:
             ours = {
@@ -206,11 +228,9 @@ async def mark_shipped(
         {Shipment.shipped_at: now, Shipment.status: status, Shipment.manifest_id: manifest_id, Shipment.updated_at: now}
     ).where(Shipment.id == shipment_id)
     await events.record(
-        "shipment.shipped",
+        ShipmentShipped(manifest_id=manifest_id, courier=row["courier"]),
         order_id=row["order_id"],
-        subject_type="shipment",
         subject_id=shipment_id,
-        payload={"manifest_id": manifest_id, "courier": row["courier"]},
     )
     await rollup_order(runtime, row["order_id"])
     return True
@@ -263,24 +283,30 @@ async def apply_tracking(runtime: Runtime, shipment_id: str, snapshot: TrackingS
             return await _failed(runtime, row, snapshot)
         if target == S.RETURNED_TO_SENDER:
             return await _returned(runtime, row)
+        if target == S.LOST:  # final: the shop claims it from the courier, then replaces or refunds
+            await _set_status(row, S.LOST, ShipmentLost())
+            return S.LOST.value
         if target in (S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.RETURNING_TO_SENDER) and current != target:
             if current == S.RETURNING_TO_SENDER and target != S.RETURNING_TO_SENDER:
                 return current.value  # on its way back: forward moves of the tracker do not undo that
-            await _set_status(row, target)
+            await _set_status(row, target, _ON_THE_WAY[target])
         return target.value
 
 
-async def _set_status(row: dict[str, Any], status: ShipmentStatus, **extra: Any) -> None:
+# A move the tracker reports without more to say → the event it records.
+_ON_THE_WAY: dict[ShipmentStatus, EventPayload] = {
+    S.IN_TRANSIT: ShipmentInTransit(),
+    S.OUT_FOR_DELIVERY: ShipmentOutForDelivery(),
+    S.RETURNING_TO_SENDER: ShipmentReturningToSender(),
+}
+
+
+async def _set_status(row: dict[str, Any], status: ShipmentStatus, event: EventPayload, **columns: Any) -> None:
+    """Move the shipment to `status`, setting `columns` too, and record `event` (its catalogue entry)."""
     values: dict[Any, Any] = {Shipment.status: status.value, Shipment.updated_at: utcnow()}
-    values.update({getattr(Shipment, k): v for k, v in extra.items()})
+    values.update({getattr(Shipment, k): v for k, v in columns.items()})
     await Shipment.update(values).where(Shipment.id == row["id"])
-    await events.record(
-        f"shipment.{status.value}",
-        order_id=row["order_id"],
-        subject_type="shipment",
-        subject_id=row["id"],
-        payload={k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in extra.items()},
-    )
+    await events.record(event, order_id=row["order_id"], subject_id=row["id"])
 
 
 async def _attempt(row: dict[str, Any], at: datetime, outcome: str, reason: str | None, key: str) -> int | None:
@@ -308,7 +334,8 @@ async def _delivered(runtime: Runtime, row: dict[str, Any], at: datetime) -> str
         await OrderLine.update({OrderLine.qty_delivered: OrderLine.qty_delivered + units}).where(
             (OrderLine.order_id == row["order_id"]) & (OrderLine.sku == ln["sku"])
         )
-    await _set_status(row, S.DELIVERED, delivered_at=at, failure_reason=None, next_attempt_on=None)
+    delivered = ShipmentDelivered(delivered_at=at)
+    await _set_status(row, S.DELIVERED, delivered, delivered_at=at, failure_reason=None, next_attempt_on=None)
     await rollup_order(runtime, row["order_id"])
     return S.DELIVERED.value
 
@@ -333,15 +360,14 @@ async def _failed(runtime: Runtime, row: dict[str, Any], snapshot: TrackingSnaps
     policy = await delivery_policy(runtime)
     rule = policy.rules.get(reason, policy.default)
     await events.record(
-        "shipment.delivery_failed",
+        ShipmentDeliveryFailed(attempt=number, reason=reason, action=rule.action),
         order_id=row["order_id"],
-        subject_type="shipment",
         subject_id=row["id"],
-        payload={"attempt": number, "reason": reason.value, "action": rule.action},
     )
     if rule.action == "reattempt" and number < rule.max_attempts:
         next_day = add_business_days(utcnow(), 1)
-        await _set_status(row, S.REATTEMPT_SCHEDULED, failure_reason=reason.value, next_attempt_on=next_day)
+        scheduled = ShipmentReattemptScheduled(failure_reason=reason, next_attempt_on=next_day)
+        await _set_status(row, S.REATTEMPT_SCHEDULED, scheduled, failure_reason=reason.value, next_attempt_on=next_day)
         return S.REATTEMPT_SCHEDULED.value
     if rule.action == "hold_and_contact":
         await Shipment.update(
@@ -367,23 +393,16 @@ async def _failed(runtime: Runtime, row: dict[str, Any], snapshot: TrackingSnaps
             f"{row['id']}|{key}",
         )
         await events.record(
-            "task.created",
+            TaskCreated(kind="contact_customer"),
             order_id=row["order_id"],
             customer_id=(order or {}).get("customer_id"),
-            subject_type="shipment",
             subject_id=row["id"],
-            payload={"kind": "contact_customer"},
         )
         return S.DELIVERY_FAILED.value
     why = f"{reason.value}: {'refused' if rule.action == 'return_to_sender' else f'{number} failed attempts'}"
-    await _set_status(row, S.RETURNING_TO_SENDER, failure_reason=reason.value, next_attempt_on=None)
-    await events.record(
-        "shipment.return_to_sender_decided",
-        order_id=row["order_id"],
-        subject_type="shipment",
-        subject_id=row["id"],
-        payload={"why": why},
-    )
+    returning = ShipmentReturningToSender(failure_reason=reason)
+    await _set_status(row, S.RETURNING_TO_SENDER, returning, failure_reason=reason.value, next_attempt_on=None)
+    await events.record(ShipmentReturnToSenderDecided(why=why), order_id=row["order_id"], subject_id=row["id"])
     return S.RETURNING_TO_SENDER.value
 
 
@@ -404,7 +423,7 @@ async def _returned(runtime: Runtime, row: dict[str, Any]) -> str:
             await movement(
                 row["location"], ln["sku"], on_hand_delta=units, reason="returned_to_sender", order_id=row["order_id"]
             )
-    await _set_status(row, S.RETURNED_TO_SENDER, returned_at=now)
+    await _set_status(row, S.RETURNED_TO_SENDER, ShipmentReturnedToSender(returned_at=now), returned_at=now)
     await rollup_order(runtime, row["order_id"], returned_reason=row["failure_reason"] or "returned by the courier")
     return S.RETURNED_TO_SENDER.value
 
@@ -481,15 +500,8 @@ async def rollup_order(runtime: Runtime, order_id: str, *, returned_reason: str 
                 ),
             }
         ).where(Order.id == order_id)
-        name = "order.returned_to_sender" if step == OrderStatus.RETURNED else f"order.{step.value}"
-        await events.record(
-            name,
-            order_id=order_id,
-            customer_id=rows[0]["customer_id"],
-            subject_type="order",
-            subject_id=order_id,
-            payload={"reason": returned_reason} if returned_reason else {},
-        )
+        moved = OrderReturnedToSender(reason=returned_reason) if step == OrderStatus.RETURNED else ORDER_STEPS[step]()
+        await events.record(moved, order_id=order_id, customer_id=rows[0]["customer_id"], subject_id=order_id)
     return target
 
 

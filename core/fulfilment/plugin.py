@@ -1,10 +1,9 @@
 """Fulfilment's reactions and background work, contributed like any plugin's: routing confirmed
 orders, creating vouchers the API could not, polling tracking, the daily closes at the
-configured local times, COD reconciliation, and the delivery (re-attempt) policy kind."""
+configured local times, and the delivery (re-attempt) policy kind."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -14,19 +13,19 @@ import structlog
 from piccolo.table import Table
 
 from core.db.database import utcnow
-from core.domain.events import DomainEvent
+from core.domain.events import DomainEvent, OrderConfirmed
 from core.domain.fulfilment import VoucherState
-from core.domain.ids import new_id
 from core.domain.jobs import Cron, JobSpec
 from core.domain.policies import PolicyKind
 from core.fulfilment import delivery, shipments
 from core.fulfilment.routing import route_order
-from core.fulfilment.tables import TABLES, ManifestRecord, Shipment, Task
+from core.fulfilment.tables import TABLES, ManifestRecord, Shipment
 from core.hookspecs import hookimpl
+from core.hookspecs.app import EventContext
 from core.hookspecs.couriers import CourierUnavailable, ShipmentStatus
 from core.jobs import outbox as events
-from core.payments.tables import Payment
 from core.runtime import Runtime
+from core.settings import DISPATCH_TIMES, read, shop_zone
 
 log = structlog.get_logger("emporio.fulfilment")
 
@@ -34,21 +33,15 @@ ROUTE_JOB = "fulfilment.route_order"
 
 
 def dispatch_slots() -> list[time]:
-    raw = os.environ.get("EMPORIO_DISPATCH_TIMES", "13:00,18:00")
-    try:
-        return sorted(time.fromisoformat(t.strip()) for t in raw.split(",") if t.strip())
-    except ValueError:
-        raise ValueError(f"EMPORIO_DISPATCH_TIMES must be HH:MM times separated by commas (got {raw!r})") from None
-
-
-def shop_zone() -> ZoneInfo:
-    return ZoneInfo(os.environ.get("EMPORIO_TIMEZONE", "Europe/Athens"))
+    """The local times of the automatic daily closes (EMPORIO_DISPATCH_TIMES), earliest first."""
+    slots: tuple[time, ...] = read(DISPATCH_TIMES)
+    return list(slots)
 
 
 @hookimpl
-async def on_event(event: DomainEvent, runtime: Runtime) -> None:
-    if event.type == "order.confirmed" and event.order_id:
-        await route_order(runtime, event.order_id)
+async def on_event(event: DomainEvent, context: EventContext) -> None:
+    if isinstance(event.data, OrderConfirmed) and event.order_id:
+        await route_order(events.runtime_of(context), event.order_id)
 
 
 async def route_order_job(ctx: dict[str, Any], order_id: str) -> str:
@@ -122,52 +115,6 @@ async def dispatch_due_job(ctx: dict[str, Any]) -> int:
     return closed
 
 
-async def reconcile_cod_job(ctx: dict[str, Any]) -> int:
-    """Compare yesterday's COD remittances with what the ledger captured; a mismatch becomes a task."""
-    runtime: Runtime = ctx["runtime"]
-    day = (utcnow().astimezone(shop_zone()) - timedelta(days=1)).date()
-    mismatches = 0
-    for name, registered in runtime.host.couriers.items():
-        for remittance in await registered.value.cod_report(day):
-            shipment = (
-                await Shipment.select(Shipment.id, Shipment.order_id, Shipment.cod_amount)
-                .where((Shipment.courier == name) & (Shipment.tracking_number == remittance.tracking_number))
-                .first()
-            )
-            if shipment is None:
-                continue
-            payment = (
-                await Payment.select(Payment.captured)
-                .where((Payment.order_id == shipment["order_id"]) & (Payment.provider == "cod"))
-                .first()
-            )
-            expected = shipment["cod_amount"] or 0
-            if remittance.amount == expected and payment is not None:
-                continue
-            mismatches += 1
-            async with runtime.unit_of_work():
-                await Task.raw(
-                    "INSERT INTO tasks (id, kind, status, title, detail, order_id, shipment_id, created_at, "
-                    "dedupe_key) "
-                    "VALUES ({}, 'cod_mismatch', 'open', {}, {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING",
-                    new_id("tsk"),
-                    f"COD mismatch on {remittance.tracking_number}",
-                    f"{name} remitted {remittance.amount}, the shipment expected {expected}",
-                    shipment["order_id"],
-                    shipment["id"],
-                    utcnow(),
-                    f"cod|{name}|{remittance.tracking_number}",
-                )
-                await events.record(
-                    "payment.cod_mismatch",
-                    order_id=shipment["order_id"],
-                    subject_type="shipment",
-                    subject_id=shipment["id"],
-                    payload={"remitted": remittance.amount, "expected": expected},
-                )
-    return mismatches
-
-
 @hookimpl
 def register_jobs(register: Callable[[JobSpec], None]) -> None:
     register(JobSpec(name=ROUTE_JOB, function=route_order_job))
@@ -185,11 +132,6 @@ def register_jobs(register: Callable[[JobSpec], None]) -> None:
         )
     )
     register(JobSpec(name="fulfilment.dispatch_due", function=dispatch_due_job, cron=Cron(second=23), max_tries=1))
-    register(
-        JobSpec(
-            name="fulfilment.reconcile_cod", function=reconcile_cod_job, cron=Cron(hour=(6,), minute=(15,)), max_tries=3
-        )
-    )
 
 
 @hookimpl

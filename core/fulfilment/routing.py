@@ -9,6 +9,7 @@ fit the snapshot, nothing is applied and the error names the plugin's mistake.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -17,31 +18,59 @@ from core.catalogue.inventory import movement
 from core.catalogue.tables import Location, Product
 from core.db.database import utcnow
 from core.domain.errors import Conflict, NotFound
-from core.domain.fulfilment import AllocationOut
+from core.domain.events import AllocatedPart, OrderRerouted, OrderRouted, ShipmentCancelled, ShipmentCreated
+from core.domain.fulfilment import AllocationOut, ShipmentStatus
 from core.domain.ids import new_id
 from core.domain.orders import OrderStatus, check_transition
 from core.fulfilment.tables import Allocation, Shipment, ShipmentLine
-from core.hookspecs.couriers import ShipmentStatus
+from core.hookspecs.couriers import Courier
 from core.hookspecs.routing import AllocationDecision, RoutingLine, RoutingLocation, RoutingRequest
 from core.jobs import outbox as events
 from core.orders.tables import Order, OrderLine, Reservation
+from core.plugins import Registered
 from core.runtime import Runtime
-
-PICKUP_COURIER = "store_pickup"
+from core.settings import DEFAULT_COURIER, read
 
 
 def _json(value: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
 
 
-def default_courier(runtime: Runtime) -> str | None:
-    import os
+def _capable(couriers: Mapping[str, Registered], capability: str) -> list[str]:
+    """Names of the couriers declaring `capability`, in registration order."""
+    found: list[str] = []
+    for name, registered in couriers.items():
+        courier: Courier = registered.value
+        if getattr(courier.capabilities, capability):
+            found.append(name)
+    return found
 
-    chosen = os.environ.get("EMPORIO_DEFAULT_COURIER")
-    couriers = [c for c in runtime.host.couriers if c != PICKUP_COURIER]
-    if chosen:
-        return chosen if chosen in runtime.host.couriers else None
-    return couriers[0] if couriers else None
+
+def carrier_for(couriers: Mapping[str, Registered], *, for_return: bool = False) -> str | None:
+    """The courier that carries parcels away from the shop: EMPORIO_DEFAULT_COURIER when set
+    (None if that courier is not installed), else the first carrier registered. Couriers that
+    keep the parcel at a store are never carriers; a return label needs one declaring `returns`."""
+    in_store = set(_capable(couriers, "in_store_pickup"))
+    carriers = _capable(couriers, "returns") if for_return else list(couriers)
+    candidates = [name for name in carriers if name not in in_store]
+    chosen = read(DEFAULT_COURIER)
+    if chosen in candidates:
+        return chosen
+    if chosen and not for_return:
+        return None  # a default that is not installed: packing then names it, rather than guessing
+    return candidates[0] if candidates else None
+
+
+def in_store_courier(couriers: Mapping[str, Registered]) -> str | None:
+    """The courier whose parcels wait at the shop's own store (click and collect), by the
+    `in_store_pickup` capability it declares: the first one registered, or None."""
+    found = _capable(couriers, "in_store_pickup")
+    return found[0] if found else None
+
+
+def default_courier(runtime: Runtime, *, for_return: bool = False) -> str | None:
+    """The carrier for a new shipment of this engine's installed couriers (see `carrier_for`)."""
+    return carrier_for(runtime.host.couriers, for_return=for_return)
 
 
 async def route_order(runtime: Runtime, order_id: str, *, reroute: bool = False) -> AllocationOut | None:
@@ -68,18 +97,12 @@ async def route_order(runtime: Runtime, order_id: str, *, reroute: bool = False)
             await Order.update({Order.status: OrderStatus.ROUTED.value, Order.updated_at: utcnow()}).where(
                 Order.id == order_id
             )
-        await events.record(
-            "order.rerouted" if reroute else "order.routed",
-            order_id=order_id,
-            customer_id=order["customer_id"],
-            subject_type="order",
-            subject_id=order_id,
-            payload={
-                "plan": [msgspec.to_builtins(p) for p in decision.plan.parts],
-                "reasons": list(decision.reasons),
-                "deferred": dict(decision.plan.deferred),
-            },
+        routed = (OrderRerouted if reroute else OrderRouted)(
+            plan=[AllocatedPart(location=p.location, lines=dict(p.lines)) for p in decision.plan.parts],
+            reasons=list(decision.reasons),
+            deferred=dict(decision.plan.deferred),
         )
+        await events.record(routed, order_id=order_id, customer_id=order["customer_id"], subject_id=order_id)
     return await get_allocation(order_id)
 
 
@@ -98,13 +121,7 @@ async def _withdraw_unstarted_shipments(order_id: str) -> None:
         await Shipment.update({Shipment.status: ShipmentStatus.CANCELLED.value, Shipment.updated_at: utcnow()}).where(
             Shipment.id == shipment["id"]
         )
-        await events.record(
-            "shipment.cancelled",
-            order_id=order_id,
-            subject_type="shipment",
-            subject_id=shipment["id"],
-            payload={"reason": "re-routed"},
-        )
+        await events.record(ShipmentCancelled(reason="re-routed"), order_id=order_id, subject_id=shipment["id"])
 
 
 async def _decide(runtime: Runtime, order: dict[str, Any]) -> tuple[AllocationDecision, RoutingRequest]:
@@ -233,6 +250,7 @@ async def _apply(
         )
     pickup = order["delivery_method"] == "pickup"
     courier = default_courier(runtime)
+    at_counter = in_store_courier(runtime.host.couriers) if pickup else None
     for part in decision.plan.parts:
         shipment_id = new_id("shp")
         at_pickup_store = pickup and part.location == order["pickup_location"]
@@ -242,7 +260,8 @@ async def _apply(
                 order_id=order_id,
                 location=part.location,
                 status=ShipmentStatus.PENDING.value,
-                courier=PICKUP_COURIER if at_pickup_store else courier,
+                # A part already at the pickup store waits on its shelf; any other part is carried there.
+                courier=at_counter if at_pickup_store and at_counter else courier,
                 created_at=now,
                 updated_at=now,
             )
@@ -258,11 +277,7 @@ async def _apply(
                 (OrderLine.order_id == order_id) & (OrderLine.sku == sku)
             )
         await events.record(
-            "shipment.created",
-            order_id=order_id,
-            subject_type="shipment",
-            subject_id=shipment_id,
-            payload={"location": part.location, "lines": dict(part.lines)},
+            ShipmentCreated(location=part.location, lines=dict(part.lines)), order_id=order_id, subject_id=shipment_id
         )
     for sku, qty in decision.plan.deferred.items():
         await OrderLine.update({OrderLine.qty_deferred: qty}).where(

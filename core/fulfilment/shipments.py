@@ -12,21 +12,34 @@ import structlog
 
 from core.catalogue.inventory import movement
 from core.catalogue.tables import Location, Product
+from core.customers.tables import Customer
 from core.db.database import utcnow
-from core.domain.errors import Conflict, InvalidInput, NotFound
+from core.domain.errors import Conflict, InvalidInput
+from core.domain.events import (
+    InventoryShortfall,
+    ShipmentLabelCreated,
+    ShipmentPacked,
+    ShipmentPackUndone,
+    ShipmentPicked,
+    ShipmentVoucherDeadLettered,
+    ShipmentVoucherRejected,
+)
 from core.domain.fulfilment import (
     PICKABLE,
-    AttemptOut,
     PickIn,
-    ShipmentLineOut,
     ShipmentOut,
-    TrackingEventOut,
     VoucherState,
 )
-from core.fulfilment.tables import DeliveryAttempt, Shipment, ShipmentEvent, ShipmentLine
+from core.domain.time import add_business_days, local_today
+from core.fulfilment.courier_setup import setup_error
+from core.fulfilment.routing import route_order
+from core.fulfilment.shipment_views import get_shipment as get_shipment  # re-exported for callers
+from core.fulfilment.shipment_views import shipment_row as shipment_row  # re-exported for callers
+from core.fulfilment.tables import Shipment, ShipmentLine
 from core.hookspecs.couriers import (
     Address,
     Courier,
+    CourierMisconfigured,
     CourierRejected,
     CourierUnavailable,
     Parcel,
@@ -34,12 +47,14 @@ from core.hookspecs.couriers import (
     VoucherRequest,
 )
 from core.hookspecs.packaging import PackagingPlan, PackagingRequest, PackItem
+from core.hookspecs.payments import CaptureMoment
 from core.jobs import outbox as events
 from core.orders.kpis import segment_of
 from core.orders.tables import Order, OrderLine
 from core.payments.tables import Payment
 from core.policies import policies
 from core.runtime import Runtime
+from core.settings import shop_zone
 
 log = structlog.get_logger("emporio.shipments")
 
@@ -50,83 +65,6 @@ MAX_VOUCHER_TRIES = 8
 
 def _json(value: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
-
-
-async def shipment_row(runtime: Runtime, shipment_id: str, *, lock: bool = False) -> dict[str, Any]:
-    db = runtime.db
-    rows = await db.fetch("SELECT * FROM shipments WHERE id = {}" + (db.for_update() if lock else ""), shipment_id)
-    if not rows:
-        raise NotFound(f"no shipment with id {shipment_id}")
-    return rows[0]
-
-
-async def get_shipment(runtime: Runtime, shipment_id: str) -> ShipmentOut:
-    row = await shipment_row(runtime, shipment_id)
-    lines = await ShipmentLine.select().where(ShipmentLine.shipment_id == shipment_id).order_by(ShipmentLine.sku)
-    attempts = (
-        await DeliveryAttempt.select()
-        .where(DeliveryAttempt.shipment_id == shipment_id)
-        .order_by(DeliveryAttempt.number)
-    )
-    tracking = await ShipmentEvent.select().where(ShipmentEvent.shipment_id == shipment_id).order_by(ShipmentEvent.at)
-    return ShipmentOut(
-        id=row["id"],
-        order_id=row["order_id"],
-        location=row["location"],
-        lines=[ShipmentLineOut(sku=ln["sku"], qty=ln["qty"], picked_qty=ln["picked_qty"]) for ln in lines],
-        status=ShipmentStatus(row["status"]),
-        courier=row["courier"],
-        tracking_number=row["tracking_number"],
-        tracking_url=row["tracking_url"],
-        attempts=[
-            AttemptOut(number=a["number"], at=a["at"], outcome=a["outcome"], reason=a["reason"]) for a in attempts
-        ],
-        events=[
-            TrackingEventOut(at=e["at"], status=e["status"], description=e["description"], location=e["location"])
-            for e in tracking
-        ],
-        packaging=_json(row["packaging"]),
-        voucher_state=row["voucher_state"],
-        picker=row["picker"],
-        pick_started_at=row["pick_started_at"],
-        pick_completed_at=row["pick_completed_at"],
-        pick_error=bool(row["pick_error"]),
-        packed_at=row["packed_at"],
-        shipped_at=row["shipped_at"],
-        delivered_at=row["delivered_at"],
-        failure_reason=row["failure_reason"],
-        next_attempt_on=row["next_attempt_on"],
-        cod_amount=row["cod_amount"],
-        last_error=row["last_error"],
-        is_return=bool(row["is_return"]),
-    )
-
-
-async def list_shipments(
-    runtime: Runtime,
-    *,
-    status: str | None,
-    location: str | None,
-    order_id: str | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> Any:
-    from core.db.pagination import check_limit, decode_cursor, page_of
-
-    if status is not None and status not in {s.value for s in ShipmentStatus}:
-        raise InvalidInput(f"unknown shipment status {status}; one of {', '.join(s.value for s in ShipmentStatus)}")
-    query = Shipment.select(Shipment.id).order_by(Shipment.id, ascending=False).limit(check_limit(limit) + 1)
-    before = decode_cursor(cursor)
-    if before:
-        query = query.where(Shipment.id < before)
-    if status:
-        query = query.where(Shipment.status == status)
-    if location:
-        query = query.where(Shipment.location == location)
-    if order_id:
-        query = query.where(Shipment.order_id == order_id)
-    rows = await query
-    return page_of(rows, limit, "id", [await get_shipment(runtime, r["id"]) for r in rows[:limit]])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,22 +152,14 @@ async def pick(runtime: Runtime, shipment_id: str, data: PickIn) -> ShipmentOut:
                 }
             ).where((OrderLine.order_id == row["order_id"]) & (OrderLine.sku == sku))
             await events.record(
-                "inventory.shortfall",
+                InventoryShortfall(location=row["location"], sku=sku, shortfall=missing, shipment_id=shipment_id),
                 order_id=row["order_id"],
-                subject_type="inventory",
                 subject_id=f"{row['location']}|{sku}",
-                payload={"location": row["location"], "sku": sku, "shortfall": missing, "shipment_id": shipment_id},
             )
         await events.record(
-            "shipment.picked",
-            order_id=row["order_id"],
-            subject_type="shipment",
-            subject_id=shipment_id,
-            payload={"picker": data.picker, "short": short},
+            ShipmentPicked(picker=data.picker, short=short), order_id=row["order_id"], subject_id=shipment_id
         )
     if short:
-        from core.fulfilment.routing import route_order
-
         await route_order(runtime, row["order_id"], reroute=True)
     return await get_shipment(runtime, shipment_id)
 
@@ -237,6 +167,19 @@ async def pick(runtime: Runtime, shipment_id: str, data: PickIn) -> ShipmentOut:
 # ---------------------------------------------------------------------------------------------
 # Packing and the voucher
 # ---------------------------------------------------------------------------------------------
+
+
+def pack_item(product: dict[str, Any], qty: int) -> PackItem:
+    """A product row's units as the packaging policy sees them (weight, dimensions, category)."""
+    return PackItem(
+        sku=product["sku"],
+        qty=qty,
+        weight_g=product["weight_g"],
+        length_mm=product["length_mm"],
+        width_mm=product["width_mm"],
+        height_mm=product["height_mm"],
+        category=product["category"],
+    )
 
 
 async def packaging_request(order: dict[str, Any], shipment_id: str | None, items: dict[str, int]) -> PackagingRequest:
@@ -247,25 +190,11 @@ async def packaging_request(order: dict[str, Any], shipment_id: str | None, item
         order["customer_id"],
         order["placed_at"],
     )
-    from core.customers.tables import Customer
-
     customer = await Customer.select(Customer.locale).where(Customer.id == order["customer_id"]).first()
     return PackagingRequest(
         order_id=order["id"],
         shipment_id=shipment_id,
-        items=[
-            PackItem(
-                sku=sku,
-                qty=qty,
-                weight_g=products[sku]["weight_g"],
-                length_mm=products[sku]["length_mm"],
-                width_mm=products[sku]["width_mm"],
-                height_mm=products[sku]["height_mm"],
-                category=products[sku]["category"],
-            )
-            for sku, qty in sorted(items.items())
-            if sku in products
-        ],
+        items=[pack_item(products[sku], qty) for sku, qty in sorted(items.items()) if sku in products],
         order_value=order["merchandise_total"],
         currency=order["currency"],
         customer_segment=segment_of(order["placed_at"], previous[0]["previous_at"] if previous else None),
@@ -279,7 +208,7 @@ async def plan_packaging(runtime: Runtime, request: PackagingRequest) -> Packagi
         return None
     version, document = await policies.current(runtime.host, "packaging")
     plan: PackagingPlan | None = runtime.host.pm.hook.evaluate_packaging(
-        request=request, policy=msgspec.to_builtins(document), policy_version=version.version
+        request=request, policy=document, policy_version=version.version
     )
     return plan
 
@@ -302,7 +231,7 @@ async def pack(runtime: Runtime, shipment_id: str) -> ShipmentOut:
         plan = await plan_packaging(
             runtime, await packaging_request(order, shipment_id, {k: v for k, v in items.items() if v})
         )
-        cod = await _cod_amount(order, lines)
+        cod = await _cod_amount(runtime, order, lines)
         now = utcnow()
         await Shipment.update(
             {
@@ -317,14 +246,13 @@ async def pack(runtime: Runtime, shipment_id: str) -> ShipmentOut:
             }
         ).where(Shipment.id == shipment_id)
         await events.record(
-            "shipment.packed",
-            order_id=row["order_id"],
-            subject_type="shipment",
-            subject_id=shipment_id,
-            payload={"boxes": len(plan.boxes) if plan else None},
+            ShipmentPacked(boxes=len(plan.boxes) if plan else None), order_id=row["order_id"], subject_id=shipment_id
         )
     try:
         await ensure_voucher(runtime, shipment_id)
+    except CourierMisconfigured as exc:
+        await _undo_pack(runtime, row, exc)
+        raise setup_error(exc, row["courier"], outcome="nothing was packed; pack again once it is fixed") from exc
     except CourierUnavailable as exc:
         log.warning("shipments.voucher_deferred", shipment=shipment_id, error=str(exc))
         if runtime.queue is not None:
@@ -340,13 +268,42 @@ async def pack(runtime: Runtime, shipment_id: str) -> ShipmentOut:
     return shipment
 
 
-async def _cod_amount(order: dict[str, Any], lines: list[dict[str, Any]]) -> int | None:
+async def _undo_pack(runtime: Runtime, before: dict[str, Any], exc: CourierMisconfigured) -> None:
+    """Put the shipment back as it was before the pack: no voucher can be made until the shop
+    fixes the courier's settings, and nothing about the parcel is wrong (no `voucher_rejected`,
+    no failed voucher to re-pack). The undo is recorded so the timeline tells the whole story."""
+    packaging = _json(before["packaging"])
+    async with runtime.unit_of_work():
+        await Shipment.update(
+            {
+                Shipment.status: before["status"],
+                Shipment.packed_at: before["packed_at"],
+                Shipment.cod_amount: before["cod_amount"],
+                Shipment.packaging: msgspec.json.encode(packaging).decode() if packaging is not None else None,
+                Shipment.voucher_state: before["voucher_state"],
+                Shipment.voucher_tries: before["voucher_tries"],
+                Shipment.voucher_lease_until: None,
+                Shipment.last_error: str(exc)[:1000],
+                Shipment.updated_at: utcnow(),
+            }
+        ).where(Shipment.id == before["id"])
+        await events.record(
+            ShipmentPackUndone(courier=before["courier"] or "", setting=exc.setting, reason=str(exc)),
+            order_id=before["order_id"],
+            subject_id=before["id"],
+        )
+
+
+async def _cod_amount(runtime: Runtime, order: dict[str, Any], lines: list[dict[str, Any]]) -> int | None:
+    """What the courier collects at the door: the shipped lines' value, when the order's open
+    payment is one its processor captures on delivery (cash on delivery), else nothing."""
     payment = (
         await Payment.select(Payment.provider)
         .where((Payment.order_id == order["id"]) & Payment.status.is_in(["authorized", "partially_captured"]))
         .first()
     )
-    if payment is None or payment["provider"] != "cod":
+    registered = runtime.host.payment_processors.get(payment["provider"]) if payment else None
+    if registered is None or registered.value.capture_moment != CaptureMoment.ON_DELIVERY:
         return None
     prices = {ln["sku"]: ln["unit_price"] for ln in await OrderLine.select().where(OrderLine.order_id == order["id"])}
     return int(
@@ -382,9 +339,7 @@ async def _voucher_request(runtime: Runtime, row: dict[str, Any]) -> VoucherRequ
         Parcel(weight_g=max(1, int(b.get("weight_g", 0))), length_mm=0, width_mm=0, height_mm=0)
         for b in plan.get("boxes", [])
     ] or [Parcel(weight_g=500, length_mm=0, width_mm=0, height_mm=0)]
-    from core.orders.orders import add_business_days, shop_today
-
-    today = shop_today()
+    today = local_today(shop_zone())
     return VoucherRequest(
         shipment_id=row["id"],
         order_id=row["order_id"],
@@ -429,7 +384,9 @@ async def ensure_voucher(runtime: Runtime, shipment_id: str) -> VoucherState:
     request = await _voucher_request(runtime, row)
     try:
         voucher = await courier.create_voucher(request)
-    except CourierUnavailable as exc:
+    except (CourierUnavailable, CourierMisconfigured) as exc:
+        # A misconfiguration is retried like an outage: the worker succeeds once the shop fixes
+        # the setting, and the parcel is never blamed (no failed voucher).
         await _voucher_unavailable(runtime, row, str(exc))
         raise
     except CourierRejected as exc:
@@ -442,11 +399,9 @@ async def ensure_voucher(runtime: Runtime, shipment_id: str) -> VoucherState:
                 }
             ).where(Shipment.id == shipment_id)
             await events.record(
-                "shipment.voucher_rejected",
+                ShipmentVoucherRejected(courier=row["courier"], reason=str(exc)),
                 order_id=row["order_id"],
-                subject_type="shipment",
                 subject_id=shipment_id,
-                payload={"courier": row["courier"], "reason": str(exc)},
             )
         return VoucherState.FAILED
     async with runtime.unit_of_work():
@@ -463,11 +418,9 @@ async def ensure_voucher(runtime: Runtime, shipment_id: str) -> VoucherState:
             }
         ).where(Shipment.id == shipment_id)
         await events.record(
-            "shipment.label_created",
+            ShipmentLabelCreated(courier=row["courier"], tracking_number=voucher.tracking_number),
             order_id=row["order_id"],
-            subject_type="shipment",
             subject_id=shipment_id,
-            payload={"courier": row["courier"], "tracking_number": voucher.tracking_number},
         )
     try:
         await label(runtime, shipment_id)  # printing now also tells the courier the voucher is real
@@ -482,16 +435,15 @@ async def _voucher_unavailable(runtime: Runtime, row: dict[str, Any], error: str
             Shipment.id == row["id"]
         )
         if row["voucher_tries"] + 1 >= MAX_VOUCHER_TRIES:
+            tries = row["voucher_tries"] + 1
             await events.record(
-                "shipment.voucher_dead_lettered",
+                ShipmentVoucherDeadLettered(
+                    courier=row["courier"],
+                    tries=tries,
+                    reason=f"{row['courier']} unreachable after {tries} tries: {error}",
+                ),
                 order_id=row["order_id"],
-                subject_type="shipment",
                 subject_id=row["id"],
-                payload={
-                    "courier": row["courier"],
-                    "tries": row["voucher_tries"] + 1,
-                    "reason": f"{row['courier']} unreachable after {row['voucher_tries'] + 1} tries: {error}",
-                },
             )
 
 

@@ -26,6 +26,7 @@ SPEC_MODULES = (
     "core.hookspecs.packaging",
     "core.hookspecs.returns",
     "core.hookspecs.contact",
+    "core.hookspecs.customers",
     "core.hookspecs.cli",
 )
 

@@ -93,3 +93,62 @@ def register_contact_channels(register: Callable[[ContactChannel], None]) -> Non
             register(Viber())
         ```
     """
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers: self-service and agent assist
+# ---------------------------------------------------------------------------------------------
+
+
+class Suggestion(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    title: str
+    snippet: str
+    url: str | None = None
+    score: float = 0.0
+    search_id: str | None = None
+
+
+class AnswerSource(Protocol):
+    """Finds answers for a text: the knowledge base, an FAQ, a product manual."""
+
+    name: str
+
+    async def suggest(
+        self, text: str, *, locale: str, limit: int, internal: bool, customer_id: str | None
+    ) -> list[Suggestion]:
+        """Best first. `internal` is True for agents (internal answers allowed), False for customers."""
+        ...
+
+
+@hookspec
+def register_answer_sources(register: Callable[[AnswerSource], None]) -> None:
+    """Contribute answer sources the desk suggests from: to customers while they type a chat
+    message or a case (the widget), to agents beside a case (`GET /v1/cases/{id}/suggestions`).
+
+    When it is called:
+        Once per process, the first time a suggestion is asked for.
+
+    Args:
+        register: call it with an object with a unique `name` and an async `suggest(text, *,
+            locale, limit, internal, customer_id)` returning `Suggestion`s best first. With
+            `internal=False` only what a customer may read (published, public) may come back.
+
+    Returns:
+        Nothing; all sources are collected and asked in registration order; suggestions are
+        merged by score. A duplicate name is refused.
+
+    Example:
+        ```python
+        class Faq:
+            name = "faq"
+
+            async def suggest(self, text, *, locale, limit, internal, customer_id):
+                return [Suggestion(id=q.id, title=q.question, snippet=q.answer[:160]) for q in faq.match(text)][:limit]
+
+
+        @hookimpl
+        def register_answer_sources(register):
+            register(Faq())
+        ```
+    """

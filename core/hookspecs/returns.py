@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import msgspec
 
@@ -48,7 +47,7 @@ class ReturnDecision(msgspec.Struct, frozen=True, kw_only=True):
 
 @hookspec(firstresult=True)
 def evaluate_return_request(
-    request: ReturnRequestContext, policy: Mapping[str, Any], policy_version: int
+    request: ReturnRequestContext, policy: msgspec.Struct, policy_version: int
 ) -> ReturnDecision | None:
     """Decide a return request under the shop's current return policy.
 
@@ -59,17 +58,22 @@ def evaluate_return_request(
     Args:
         request: the order's delivery time, the request time, method, locale and the lines
             with reason, resolution, category and condition.
-        policy: the current policy document; policy_version: its version.
+        policy: the current `returns` policy document, already decoded into the `document_type`
+            its `PolicyKind` declared (a dry run passes the unsaved draft, decoded the same way).
+        policy_version: its version (0: the kind's default, -1: an unsaved draft).
 
     Returns:
-        The first non-None `ReturnDecision` wins. A declined decision carries the reason in
-        the customer's language; the API answers it with 422.
+        The first non-None `ReturnDecision` wins; return None to pass, in particular when
+        `policy` is not your own document type. A declined decision carries the reason in the
+        customer's language; the API answers it with 422.
 
     Example:
         ```python
         @hookimpl
         def evaluate_return_request(request, policy, policy_version):
-            if (request.requested_at - request.delivered_at).days > policy["window_days"]:
+            if not isinstance(policy, ReturnPolicy):
+                return None
+            if (request.requested_at - request.delivered_at).days > policy.window_days:
                 return ReturnDecision(verdict=ReturnVerdict.DECLINED, reason="…")
             return None
         ```

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from core.domain.imports import ImportContext, ImportKind, ImportLineError, ImportRow
+from core.kpis.rollups import invalidate_all
 from core.runtime import Runtime
 
 DEFAULT_BATCH = 2000
@@ -34,12 +35,18 @@ class LineError(msgspec.Struct, frozen=True):
 
 
 class ImportReport(msgspec.Struct, kw_only=True):
+    """What an import did, line ranges inclusive: `applied_batches` are committed and stay so,
+    `skipped_batches` were rolled back whole; when it stopped at a bad batch (no
+    `continue_on_error`), the lines after `lines_read` were not applied."""
+
     records: int = 0
     by_kind: dict[str, int] = msgspec.field(default_factory=dict)
     batches: int = 0
     lines_read: int = 0
     errors: list[LineError] = msgspec.field(default_factory=list)
+    applied_batches: list[list[int]] = msgspec.field(default_factory=list)
     skipped_batches: list[list[int]] = msgspec.field(default_factory=list)
+    stopped_early: bool = False
 
     @property
     def ok(self) -> bool:
@@ -155,6 +162,7 @@ async def _run_import(
             if batch:
                 await _apply(runtime, batch, kinds, ctx)
                 report.batches += 1
+                report.applied_batches.append(lines)
                 for kind, _ in batch:
                     report.by_kind[kind] = report.by_kind.get(kind, 0) + 1
                 report.records += len(batch)
@@ -186,6 +194,7 @@ async def _run_import(
                 batch_error = exc
         if line_no - first_line + 1 >= batch_size and not await flush():
             report.lines_read = line_no
+            report.stopped_early = True
             return await _finished(runtime, report)
     await flush()
     if progress is not None:
@@ -196,8 +205,6 @@ async def _run_import(
 
 async def _finished(runtime: Runtime, report: ImportReport) -> ImportReport:
     if report.records:
-        from core.kpis.rollups import invalidate_all
-
         await invalidate_all(runtime.db)  # imported history may land on days already rolled up
     if runtime.db.is_postgres and report.records >= ANALYZE_AFTER:
         # A big import changes the tables' sizes by orders of magnitude; until autovacuum gets

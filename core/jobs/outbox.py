@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,16 +15,32 @@ import structlog
 
 from core.db.database import utcnow
 from core.db.pagination import Page, check_limit, decode_cursor, page_of
-from core.domain.events import DomainEvent
+from core.domain.events import DomainEvent, EventPayload, EventType, SubjectType, decode_payload, encode_payload
 from core.domain.ids import new_id
 from core.jobs.tables import Event, EventHandling
 
 if TYPE_CHECKING:
+    from core.hookspecs.app import EventContext
     from core.runtime import Runtime
+    from core.settings import Settings
 
 log = structlog.get_logger("emporio.events")
 
-_pending_events: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("pending_events", default=None)
+
+class DuplicateEvent(RuntimeError):
+    """A use case recorded the same event twice for one subject in one unit of work: every
+    `on_event` reaction (a confirmation e-mail, a capture) would run twice for one change."""
+
+
+@dataclass
+class _UnitEvents:
+    """The events recorded by the unit of work in progress."""
+
+    ids: list[str] = field(default_factory=list)  # dispatched in this order after commit
+    recorded: dict[tuple[EventType, str], str] = field(default_factory=dict)  # (type, subject id) → event id
+
+
+_pending_events: contextvars.ContextVar[_UnitEvents | None] = contextvars.ContextVar("pending_events", default=None)
 
 
 @contextlib.contextmanager
@@ -33,62 +50,68 @@ def collect_events() -> Iterator[list[str] | None]:
     if _pending_events.get() is not None:
         yield None
         return
-    events: list[str] = []
-    token = _pending_events.set(events)
+    unit = _UnitEvents()
+    token = _pending_events.set(unit)
     try:
-        yield events
+        yield unit.ids
     finally:
         _pending_events.reset(token)
-
-
-def note_event(event_id: str) -> None:
-    """Called by `record` so the enclosing unit of work dispatches the event."""
-    pending = _pending_events.get()
-    if pending is not None:
-        pending.append(event_id)
 
 
 PROCESS_JOB = "events.process"
 
 
 async def record(
-    type: str,
-    *,
-    order_id: str | None = None,
-    customer_id: str | None = None,
-    subject_type: str | None = None,
-    subject_id: str | None = None,
-    payload: dict[str, Any] | None = None,
+    payload: EventPayload, *, subject_id: str, order_id: str | None = None, customer_id: str | None = None
 ) -> str:
-    """Write a domain event to the outbox. Call inside a unit of work."""
+    """Write a domain event to the outbox; its type and subject type come from the payload's
+    class. Call inside a unit of work: it commits with the change and is dispatched after.
+
+    Raises DuplicateEvent when the unit of work already recorded this type for this subject
+    and the type is not declared `repeatable`. It raises in production too: a second event for
+    one change doubles every reaction to it, and a rolled-back request is the loud way to say so
+    (a test running the flow finds it first)."""
+    kind = type(payload)
+    stored = encode_payload(payload)  # refuses anything but a catalogue payload
     event_id = new_id("evt")
+    unit = _pending_events.get()
+    if unit is not None and not kind.repeatable:
+        first = unit.recorded.setdefault((kind.event_type, subject_id), event_id)
+        if first != event_id:
+            raise DuplicateEvent(
+                f"{kind.event_type} was already recorded for {kind.subject} {subject_id} in this unit of work "
+                f"(event {first}): record each change once, or declare {kind.__name__} repeatable if the "
+                "subject really changes twice"
+            )
     await Event.insert(
         Event(
             id=event_id,
-            type=type,
+            type=kind.event_type.value,
             occurred_at=utcnow(),
             order_id=order_id,
             customer_id=customer_id,
-            subject_type=subject_type,
+            subject_type=kind.subject.value,
             subject_id=subject_id,
-            payload=msgspec.json.encode(payload or {}).decode(),
+            payload=stored,
         )
     )
-    note_event(event_id)
+    if unit is not None:
+        unit.ids.append(event_id)
     return event_id
 
 
 def to_domain(row: dict[str, Any]) -> DomainEvent:
-    payload = row["payload"]
+    """A stored event as readers get it, its payload validated into its type's Struct."""
+    data = decode_payload(row["type"], row["payload"])  # an unknown type raises UnknownEventType
     return DomainEvent(
         id=row["id"],
-        type=row["type"],
+        type=data.event_type,
         occurred_at=row["occurred_at"],
         order_id=row["order_id"],
         customer_id=row["customer_id"],
-        subject_type=row["subject_type"],
+        subject_type=SubjectType(row["subject_type"]) if row["subject_type"] else None,
         subject_id=row["subject_id"],
-        payload=msgspec.json.decode(payload) if isinstance(payload, str | bytes) else payload,
+        data=data,
     )
 
 
@@ -100,6 +123,41 @@ async def once(event: DomainEvent, handler: str) -> bool:
         return False
     await EventHandling.insert(EventHandling(id=key, handled_at=utcnow()))
     return True
+
+
+class OutboxEventContext:
+    """The `EventContext` the worker hands to `on_event` implementations: the engine's unit of
+    work, its queue and its settings, and nothing else of it."""
+
+    __slots__ = ("_runtime",)
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    @property
+    def settings(self) -> Settings:
+        return self._runtime.settings
+
+    def unit_of_work(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._runtime.unit_of_work()
+
+    async def enqueue(self, job: str, *args: Any, key: str) -> bool:
+        if self._runtime.queue is None:  # only a worker processes events, and it has a queue
+            raise RuntimeError(f"cannot enqueue {job}: this process runs without a queue")
+        return await self._runtime.queue.enqueue(job, *args, job_id=key)
+
+    async def once(self, event: DomainEvent, handler: str) -> bool:
+        return await once(event, handler)
+
+
+def runtime_of(context: EventContext) -> Runtime:
+    """The engine behind an event context, for the core's own domains only: their reactions
+    (routing a confirmed order, capturing a shipped one) are use cases that take the engine.
+    Plugins get the narrow context; tests/test_event_catalogue.py fails when a module under
+    plugins/ calls this."""
+    if not isinstance(context, OutboxEventContext):
+        raise TypeError(f"{type(context).__name__} is not the outbox's event context")
+    return context._runtime
 
 
 async def dispatch_events(runtime: Runtime, event_ids: list[str]) -> None:
@@ -122,7 +180,7 @@ async def process_event(runtime: Runtime, event_id: str) -> str:
     if row["processed_at"] is not None:
         return "already processed"
     try:
-        await runtime.host.notify(to_domain(row), runtime)
+        await runtime.host.notify(to_domain(row), OutboxEventContext(runtime))
     except Exception as exc:
         await Event.update({Event.attempts: Event.attempts + 1, Event.last_error: repr(exc)[:2000]}).where(
             Event.id == event_id
@@ -158,6 +216,7 @@ async def sweep(runtime: Runtime, older_than_s: float = 15.0, limit: int = 500) 
 async def timeline(
     *, customer_id: str | None = None, order_id: str | None = None, limit: int = 100, before: str | None = None
 ) -> list[dict[str, Any]]:
+    """Newest first; each payload read through its type's Struct, as on_event sees it."""
     query = Event.select(
         Event.id, Event.type, Event.occurred_at, Event.order_id, Event.subject_type, Event.subject_id, Event.payload
     )
@@ -169,8 +228,7 @@ async def timeline(
         query = query.where(Event.id < before)
     rows: list[dict[str, Any]] = await query.order_by(Event.id, ascending=False).limit(limit)
     for row in rows:
-        if isinstance(row["payload"], str):
-            row["payload"] = msgspec.json.decode(row["payload"])
+        row["payload"] = msgspec.to_builtins(decode_payload(row["type"], row["payload"]))
     return rows
 
 

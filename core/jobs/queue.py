@@ -3,21 +3,23 @@ source of truth, so losing Redis loses nothing (the sweeper re-enqueues)."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import structlog
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 
+from core.settings import QUEUE_NAME as QUEUE_NAME_SETTING
+from core.settings import read
+
 log = structlog.get_logger("emporio.queue")
 
-QUEUE_NAME = "emporio:queue"
+QUEUE_NAME = QUEUE_NAME_SETTING.default
 
 
 def queue_name() -> str:
     """EMPORIO_QUEUE_NAME separates engines (or test sessions) sharing one Redis."""
-    return os.environ.get("EMPORIO_QUEUE_NAME") or QUEUE_NAME
+    return read(QUEUE_NAME_SETTING)
 
 
 class Queue:

@@ -9,6 +9,7 @@ import structlog
 from arq import Retry
 from arq.cron import cron
 from arq.worker import Function, Worker, func
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from core.domain.jobs import JobSpec
 from core.runtime import Runtime
@@ -98,4 +99,8 @@ async def run_worker(runtime: Runtime, stop: asyncio.Event | None = None) -> Non
             current = asyncio.current_task()
             if current is not None and current.cancelling():
                 raise
+        except RedisConnectionError as exc:
+            # Ctrl-C (or `timeout`) signals the whole process group, so an embedded Redis may be
+            # gone before the worker closes. Nothing is lost: unfinished events stay in the outbox.
+            log.warning("worker.closed_without_redis", error=str(exc))
         task.cancel()

@@ -5,7 +5,6 @@ Facts are loaded once per source per request and shared by every KPI reading tha
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -16,9 +15,11 @@ import msgspec
 from core.domain.errors import InvalidInput, NotFound
 from core.domain.kpis import Fact, FactQuery, FactSource, KPIDefinition, KPIValue
 from core.kpis import rollups as kpi_rollups
+from core.kpis.segments import customer_segment_members
 from core.plugins import PluginHost
+from core.settings import KPI_ROLLUPS, read
 
-FILTERS = ("channel", "segment", "location")
+FILTERS = ("channel", "segment", "location", "customer_segment")
 GRANULARITIES = ("day", "week", "month")
 
 
@@ -99,13 +100,14 @@ class KPIEngine:
     def __init__(self, host: PluginHost, *, use_rollups: bool | None = None) -> None:
         self.host = host
         if use_rollups is None:
-            use_rollups = os.environ.get("EMPORIO_KPI_ROLLUPS", "1") not in {"0", "false", "no"}
+            use_rollups = read(KPI_ROLLUPS)
         self.plans = kpi_rollups.plans(host) if use_rollups else {}
         self._period: tuple[datetime, datetime] | None = None
         self._usable: dict[str, set[date]] = {}  # source id → days read from rollups
         self._facts: dict[str, list[Fact]] = {}  # source id → raw facts of every other part of the period
         self._rows: dict[tuple[str, str], list[kpi_rollups.Row]] = {}  # (source id, cut) → rollup rows
         self._pending: set[date] | None = None
+        self._segment_members: dict[str, set[str]] = {}
 
     def definition(self, kpi_id: str) -> KPIDefinition:
         registered = self.host.kpis.get(kpi_id)
@@ -168,9 +170,25 @@ class KPIEngine:
             facts.extend(await source.load(FactQuery(start=cursor, end=end)))
         return facts
 
+    async def _members(self, segment: str) -> set[str]:
+        if segment not in self._segment_members:
+            self._segment_members[segment] = await customer_segment_members(segment)
+        return self._segment_members[segment]
+
     async def _parts(
         self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str], grouped: bool = False
     ) -> tuple[list[Fact], list[tuple[date, dict[str, Any], Any]], bool]:
+        segment = filters.get("customer_segment")
+        if segment is not None and "customer_segment" in kpi.facts.filters:
+            # The customer's segments now: rollups keep no customer, so read the period raw.
+            members = await self._members(segment)
+            others = {k: v for k, v in filters.items() if k in kpi.facts.filters and k != "customer_segment"}
+            facts = [
+                f
+                for f in _apply_filters(await kpi.facts.load(FactQuery(start=start, end=end)), others)
+                if f.get("customer_id") in members
+            ]
+            return facts, [], len(others) + 1 < len(filters)
         cut = self._cut(kpi, filters, grouped)
         await self._prepare([(kpi.facts, cut)], start, end)
         applicable = {k: v for k, v in filters.items() if k in kpi.facts.filters}
@@ -232,6 +250,8 @@ class KPIEngine:
     ) -> list[dict[str, Any]]:
         if granularity not in GRANULARITIES:
             raise InvalidInput(f"granularity must be one of {', '.join(GRANULARITIES)}")
+        if kpi.facts.whole_period:
+            return await self._whole_period_series(kpi, start, end, filters, granularity)
         facts, rows, _ = await self._parts(kpi, start, end, filters)
         buckets: dict[datetime, list[Fact]] = defaultdict(list)
         states: dict[datetime, list[Any]] = defaultdict(list)
@@ -243,6 +263,20 @@ class KPIEngine:
         current = bucket_start(start, granularity)
         while current < end:
             value = self._reduce(kpi, buckets.get(current, []), states.get(current, []))
+            out.append({"period_start": current, **{k: v for k, v in _out(kpi, value).items() if k != "unit"}})
+            current = next_bucket(current, granularity)
+        return out
+
+    async def _whole_period_series(
+        self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str], granularity: str
+    ) -> list[dict[str, Any]]:
+        """Each bucket is a period of its own (clipped to [start, end)), as if asked alone."""
+        out = []
+        current = bucket_start(start, granularity)
+        while current < end:
+            part_start, part_end = max(current, start), min(next_bucket(current, granularity), end)
+            facts, _, _ = await self._parts(kpi, part_start, part_end, filters)
+            value = kpi.reduce(facts)
             out.append({"period_start": current, **{k: v for k, v in _out(kpi, value).items() if k != "unit"}})
             current = next_bucket(current, granularity)
         return out

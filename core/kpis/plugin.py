@@ -10,10 +10,12 @@ from typing import Any
 
 from piccolo.table import Table
 
-from core.domain.events import DomainEvent
+from core.domain.events import DomainEvent, EventType
 from core.domain.jobs import Cron, JobSpec
 from core.domain.time import as_utc
 from core.hookspecs import hookimpl
+from core.hookspecs.app import EventContext
+from core.jobs.outbox import runtime_of
 from core.kpis import rollups as kpi_rollups
 from core.kpis.tables import TABLES
 from core.runtime import Runtime
@@ -45,18 +47,20 @@ async def days_of_order(runtime: Runtime, order_id: str, *, later_orders_of_cust
 
 
 @hookimpl
-async def on_event(event: DomainEvent, runtime: Runtime) -> None:
+async def on_event(event: DomainEvent, context: EventContext) -> None:
     if not event.order_id:
         return
+    runtime = runtime_of(context)
     keys = [plan.key for plan in kpi_rollups.plans(runtime.host).values()]
     if not keys:
         return
     today = event.occurred_at.date()
     placed = await runtime.db.fetch("SELECT placed_at FROM orders WHERE id = {}", event.order_id)
     placed_at = as_utc(placed[0]["placed_at"]) if placed else None
-    if placed_at is None or (placed_at.date() >= today and event.type != "order.cancelled"):
+    cancelled = event.type is EventType.ORDER_CANCELLED
+    if placed_at is None or (placed_at.date() >= today and not cancelled):
         return  # everything about an order placed today lives on today, which is never rolled up
-    days = await days_of_order(runtime, event.order_id, later_orders_of_customer=event.type == "order.cancelled")
+    days = await days_of_order(runtime, event.order_id, later_orders_of_customer=cancelled)
     days = {d for d in days if d < today}  # today is never rolled up
     if days:
         async with runtime.db.write():

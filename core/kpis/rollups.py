@@ -70,9 +70,12 @@ def plans(host: PluginHost) -> dict[str, SourcePlan]:
         by_source[kpi.facts.id].append(kpi)
     out = {}
     for source_id, kpis in by_source.items():
+        if kpis[0].facts.whole_period:
+            continue
         if not all(isinstance(k.reduce, Reducer) and type(k.reduce).partial is not Reducer.partial for k in kpis):
             continue
-        dims = sorted(set(kpis[0].facts.filters) | {d for k in kpis for d in k.dimensions})
+        # customer_segment is read raw (the customer's segments now), never from rollups
+        dims = sorted((set(kpis[0].facts.filters) - {"customer_segment"}) | {d for k in kpis for d in k.dimensions})
         out[source_id] = SourcePlan(kpis[0].facts, tuple(kpis), tuple(dims))
     return out
 

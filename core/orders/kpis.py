@@ -36,6 +36,7 @@ async def load_order_facts(query: FactQuery) -> list[Fact]:
         {
             "at": as_utc(r["placed_at"]),
             "order_id": r["id"],
+            "customer_id": r["customer_id"],
             "channel": r["channel"],
             "segment": segment_of(r["placed_at"], r["previous_at"]),
             "value": r["merchandise_total"],
@@ -44,7 +45,7 @@ async def load_order_facts(query: FactQuery) -> list[Fact]:
     ]
 
 
-ORDER_FACTS = FactSource(id="orders.placed", load=load_order_facts, filters=frozenset({"channel", "segment"}))
+ORDER_FACTS = FactSource(id="orders.placed", load=load_order_facts, filters=frozenset({"channel", "segment", "customer_segment"}))
 
 
 @hookimpl

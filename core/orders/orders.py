@@ -8,7 +8,6 @@ Pre-order and backorder lines reserve what exists and defer the rest.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -19,6 +18,7 @@ from core.customers.customers import resolve_customer
 from core.db.database import Database, utcnow
 from core.db.pagination import Page, check_limit, decode_cursor, page_of
 from core.domain.errors import InsufficientStock, InvalidInput, NotFound
+from core.domain.events import ConfirmedBy, OrderCancelled, OrderConfirmed, OrderPlaced
 from core.domain.ids import new_id
 from core.domain.money import Money
 from core.domain.orders import (
@@ -31,30 +31,14 @@ from core.domain.orders import (
     Totals,
     check_transition,
 )
+from core.domain.time import add_business_days
+from core.fulfilment.routing import get_allocation
 from core.fulfilment.tables import Shipment
 from core.jobs import outbox as events
 from core.orders.tables import Order, OrderLine, Reservation
 from core.payments.tables import Payment
 from core.plugins import PluginHost
 from core.settings import Settings
-
-
-def shop_today() -> date:
-    """Today in the shop's time zone (EMPORIO_TIMEZONE, default Europe/Athens): couriers and
-    pickup lists work in local dates."""
-    import os
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(os.environ.get("EMPORIO_TIMEZONE", "Europe/Athens"))).date()
-
-
-def add_business_days(start: datetime, days: int) -> datetime:
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
 
 
 def _in(values: list[str]) -> str:
@@ -284,33 +268,11 @@ async def place_order(
                 for r in reservation_rows
             ],
         )
-    await events.record(
-        "order.placed",
-        order_id=order_id,
-        customer_id=customer_id,
-        subject_type="order",
-        subject_id=order_id,
-        payload={
-            "channel": cmd.channel,
-            "total": merchandise,
-            "currency": currency,
-            "status": status.value,
-            "deferred": deferred,
-        },
-    )
-    if free_of:
-        await events.record(
-            "order.confirmed",
-            order_id=order_id,
-            customer_id=customer_id,
-            subject_type="order",
-            subject_id=order_id,
-            payload={"by": "return", "replacement_of": free_of},
-        )
-    if status == OrderStatus.CONFIRMED:
-        await events.record(
-            "order.confirmed", order_id=order_id, customer_id=customer_id, subject_type="order", subject_id=order_id
-        )
+    placed = OrderPlaced(channel=cmd.channel, total=merchandise, currency=currency, status=status, deferred=deferred)
+    await events.record(placed, order_id=order_id, customer_id=customer_id, subject_id=order_id)
+    if free_of:  # confirmed at once, and once: a reaction (routing, an e-mail) runs once per order
+        confirmed = OrderConfirmed(by=ConfirmedBy.RETURN, replacement_of=free_of)
+        await events.record(confirmed, order_id=order_id, customer_id=customer_id, subject_id=order_id)
     return await get_order(order_id, written=(order_row, line_rows, reservation_rows))
 
 
@@ -353,8 +315,6 @@ async def get_order(
         .where(Payment.order_id == order_id)
         .order_by(Payment.id)
     )
-    from core.fulfilment.routing import get_allocation
-
     allocation = await get_allocation(order_id)
     shipments = (
         await Shipment.select(
@@ -486,11 +446,9 @@ async def cancel_order(db: Database, order_id: str, reason: str | None, actor: s
         }
     ).where(Order.id == order_id)
     await events.record(
-        "order.cancelled",
+        OrderCancelled(reason=reason, released_units=released, by=actor),
         order_id=order_id,
         customer_id=order["customer_id"],
-        subject_type="order",
         subject_id=order_id,
-        payload={"reason": reason, "released_units": released, "by": actor},
     )
     return await get_order(order_id)

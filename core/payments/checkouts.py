@@ -10,6 +10,7 @@ from core.catalogue.tables import Product, SalesChannel
 from core.customers.customers import resolve_customer
 from core.db.database import utcnow
 from core.domain.errors import Conflict, InvalidInput, NotFound
+from core.domain.events import CheckoutCompleted, CheckoutStarted
 from core.domain.ids import new_id
 from core.domain.orders import (
     CustomerRef,
@@ -81,7 +82,7 @@ async def start_checkout(data: CheckoutIn) -> CheckoutOut:
         order_id=None,
     )
     await Checkout.insert(Checkout(**row))
-    await events.record("checkout.started", customer_id=customer_id, subject_type="checkout", subject_id=row["id"])
+    await events.record(CheckoutStarted(), customer_id=customer_id, subject_id=row["id"])
     return _out(row)
 
 
@@ -119,11 +120,5 @@ async def complete_checkout(runtime: Runtime, checkout_id: str, data: CompleteCh
     await Checkout.update(
         {Checkout.order_id: order.id, Checkout.completed_at: utcnow(), Checkout.customer_id: order.customer_id}
     ).where(Checkout.id == checkout_id)
-    await events.record(
-        "checkout.completed",
-        order_id=order.id,
-        customer_id=order.customer_id,
-        subject_type="checkout",
-        subject_id=checkout_id,
-    )
+    await events.record(CheckoutCompleted(), order_id=order.id, customer_id=order.customer_id, subject_id=checkout_id)
     return order

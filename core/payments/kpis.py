@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from core.customers.tables import Customer
 from core.db import bulk
 from core.domain.ids import new_id
 from core.domain.imports import ImportContext, ImportKind, ImportLineError, ImportRow
@@ -142,8 +143,6 @@ ATTEMPT_COLUMNS = (
 
 
 async def apply_checkouts(rows: Sequence[ImportRow], ctx: ImportContext) -> None:
-    from core.customers.tables import Customer
-
     existing = {
         ref for (ref,) in await bulk.select_in(Checkout, ("external_ref",), "external_ref", {r.record.id for r in rows})
     }

@@ -15,6 +15,18 @@ import structlog
 from core.catalogue.tables import SalesChannel
 from core.db.database import Database, utcnow
 from core.domain.errors import Conflict, IdempotencyMismatch, InvalidInput, NotFound
+from core.domain.events import (
+    AMOUNT_CHANGED,
+    MOVEMENT_DEAD_LETTERED,
+    MOVEMENT_FAILED,
+    MOVEMENT_REQUESTED,
+    MOVEMENT_SUCCEEDED,
+    ConfirmedBy,
+    OrderConfirmed,
+    PaymentAttemptFailed,
+    PaymentAttemptSucceeded,
+    PaymentStarted,
+)
 from core.domain.ids import new_id
 from core.domain.orders import OrderStatus
 from core.domain.payments import (
@@ -202,8 +214,18 @@ async def payments_of_order(order_id: str) -> list[dict[str, Any]]:
 
 async def start_payment(runtime: Runtime, order_id: str, provider: str) -> PaymentOut:
     """Start (or resume) the order's payment with `provider`. Safe to retry."""
+    payment, _ = await start_or_resume_payment(runtime, order_id, provider)
+    return payment
+
+
+async def start_or_resume_payment(runtime: Runtime, order_id: str, provider: str) -> tuple[PaymentOut, bool]:
+    """The order's payment with `provider` and whether this call created it. An active payment
+    with that provider is resumed: started at the provider if it was not yet (the provider was
+    down when the order was placed), else returned as it is, with the `client_secret` the
+    storefront needs to finish it. An active payment with another provider is a conflict."""
     processor = processor_for(runtime, provider)
     db = runtime.db
+    created = False
     async with runtime.unit_of_work():
         orders = await db.fetch("SELECT * FROM orders WHERE id = {}" + db.for_update(), order_id)
         if not orders:
@@ -211,9 +233,11 @@ async def start_payment(runtime: Runtime, order_id: str, provider: str) -> Payme
         order = orders[0]
         existing = await Payment.select().where(Payment.order_id == order_id).order_by(Payment.id)
         active = [p for p in existing if PaymentStatus(p["status"]) in ACTIVE]
-        resumable = [p for p in active if p["provider"] == provider and p["psp_reference"] is None]
-        if resumable:
-            payment = resumable[0]
+        mine = [p for p in active if p["provider"] == provider]
+        if mine and mine[0]["psp_reference"] is not None:
+            payment = mine[0]  # already at the provider: nothing to start
+        elif mine:
+            payment = mine[0]
         elif active:
             raise Conflict(
                 f"order {order_id} already has an active payment {active[0]['id']} ({active[0]['status']})",
@@ -239,15 +263,16 @@ async def start_payment(runtime: Runtime, order_id: str, provider: str) -> Payme
                 psp_reference=None,
             )
             await Payment.insert(Payment(**payment, created_at=now, updated_at=now))
+            created = True
             await Order.update({Order.payment_provider: provider, Order.updated_at: now}).where(Order.id == order_id)
             await events.record(
-                "payment.started",
+                PaymentStarted(provider=provider, amount=payment["amount"], currency=payment["currency"]),
                 order_id=order_id,
                 customer_id=order["customer_id"],
-                subject_type="payment",
                 subject_id=payment["id"],
-                payload={"provider": provider, "amount": payment["amount"]},
             )
+    if payment["psp_reference"] is not None:
+        return await get_payment(db, payment["id"]), False
     try:
         started = await processor.start(
             StartPayment(
@@ -289,7 +314,7 @@ async def start_payment(runtime: Runtime, order_id: str, provider: str) -> Payme
                     captured=captured,
                 ),
             )
-    return await get_payment(db, payment["id"])
+    return await get_payment(db, payment["id"]), created
 
 
 async def confirm_payment(runtime: Runtime, payment_id: str, payment_method: str) -> PaymentOut:
@@ -382,13 +407,11 @@ async def apply_snapshot(
     db = runtime.db
     row = await _payment_row(db, payment_id, lock=True)
     if attempt is not None and await record_attempt(row, attempt):
-        kind = "payment.attempt_failed" if attempt.status == AttemptStatus.FAILED else "payment.attempt_succeeded"
+        outcome = PaymentAttemptFailed if attempt.status == AttemptStatus.FAILED else PaymentAttemptSucceeded
         await events.record(
-            kind,
+            outcome(decline_code=attempt.decline_code, card_brand=attempt.card_brand),
             order_id=row["order_id"],
-            subject_type="payment",
             subject_id=payment_id,
-            payload={"decline_code": attempt.decline_code, "card_brand": attempt.card_brand},
         )
     psp = {
         k: max(row[f"psp_{k}"], getattr(snapshot, k) if snapshot else 0)
@@ -436,11 +459,9 @@ async def apply_snapshot(
     ).where(Payment.id == payment_id)
     for field, value in changed.items():
         await events.record(
-            f"payment.{field}",
+            AMOUNT_CHANGED[field](amount=value, previous=row[field], status=new_status, currency=row["currency"]),
             order_id=row["order_id"],
-            subject_type="payment",
             subject_id=payment_id,
-            payload={"amount": value, "previous": row[field], "status": new_status.value},
         )
     if amounts["authorized"] and not row["authorized"]:
         await _confirm_order(db, row["order_id"])
@@ -454,12 +475,10 @@ async def _confirm_order(db: Database, order_id: str) -> None:
             Order.id == order_id
         )
         await events.record(
-            "order.confirmed",
+            OrderConfirmed(by=ConfirmedBy.PAYMENT),
             order_id=order_id,
             customer_id=rows[0]["customer_id"],
-            subject_type="order",
             subject_id=order_id,
-            payload={"by": "payment"},
         )
 
 
@@ -512,11 +531,9 @@ async def request_movement(
             )
         )
         await events.record(
-            f"payment.{kind}_requested",
+            MOVEMENT_REQUESTED[kind](movement_id=movement_id, amount=amount, currency=row["currency"], reason=reason),
             order_id=row["order_id"],
-            subject_type="payment",
             subject_id=payment_id,
-            payload={"movement_id": movement_id, "amount": amount, "reason": reason},
         )
     return movement_id
 
@@ -579,18 +596,14 @@ async def _movement_unavailable(
             await MoneyMovement.update(
                 {MoneyMovement.status: MovementStatus.DEAD.value, MoneyMovement.completed_at: utcnow()}
             ).where(MoneyMovement.id == movement["id"])
-            await events.record(
-                f"payment.{movement['kind']}_dead_lettered",
-                order_id=payment["order_id"],
-                subject_type="payment",
-                subject_id=payment["id"],
-                payload={
-                    "movement_id": movement["id"],
-                    "amount": movement["amount"],
-                    "tries": tries,
-                    "reason": f"{payment['provider']} unreachable after {tries} tries: {error}",
-                },
+            dead = MOVEMENT_DEAD_LETTERED[MovementKind(movement["kind"])](
+                movement_id=movement["id"],
+                amount=movement["amount"],
+                currency=payment["currency"],
+                tries=tries,
+                reason=f"{payment['provider']} unreachable after {tries} tries: {error}",
             )
+            await events.record(dead, order_id=payment["order_id"], subject_id=payment["id"])
             return MovementStatus.DEAD
     raise ProviderUnavailable(error)
 
@@ -617,13 +630,11 @@ async def _finish_movement(
         )
         if not done:
             return  # another worker finished it first
-        await events.record(
-            f"payment.{movement['kind']}_{'succeeded' if status is MovementStatus.SUCCEEDED else 'failed'}",
-            order_id=payment["order_id"],
-            subject_type="payment",
-            subject_id=payment["id"],
-            payload={"movement_id": movement["id"], "amount": movement["amount"], "error": error},
+        outcome = MOVEMENT_SUCCEEDED if status is MovementStatus.SUCCEEDED else MOVEMENT_FAILED
+        finished = outcome[MovementKind(movement["kind"])](
+            movement_id=movement["id"], amount=movement["amount"], currency=payment["currency"], error=error
         )
+        await events.record(finished, order_id=payment["order_id"], subject_id=payment["id"])
         await apply_snapshot(runtime, payment["id"], snapshot)
 
 

@@ -12,11 +12,20 @@ import structlog
 from piccolo.table import Table
 
 from core.db.database import utcnow
-from core.domain.events import DomainEvent
+from core.domain.events import (
+    DomainEvent,
+    OrderCancelled,
+    OrderDelivered,
+    OrderReturnedToSender,
+    OrderShipped,
+    PspWebhookReceived,
+)
 from core.domain.jobs import Cron, JobSpec
 from core.domain.payments import MovementKind, MovementStatus, PaymentStatus
 from core.hookspecs import hookimpl
+from core.hookspecs.app import EventContext
 from core.hookspecs.payments import CaptureMoment
+from core.jobs.outbox import runtime_of
 from core.payments import payments, psp_webhooks
 from core.payments.tables import TABLES, MoneyMovement, Payment
 from core.runtime import Runtime
@@ -56,19 +65,20 @@ async def unwind(runtime: Runtime, order_id: str, event_id: str, reason: str) ->
 
 
 async def react(runtime: Runtime, event: DomainEvent) -> None:
-    if event.type == psp_webhooks.RECEIVED and event.subject_id:
+    data = event.data
+    if isinstance(data, PspWebhookReceived) and event.subject_id:
         await psp_webhooks.process(runtime, event.subject_id)
-    elif event.type == "order.shipped" and event.order_id:
+    elif isinstance(data, OrderShipped) and event.order_id:
         await capture_due(runtime, event.order_id, CaptureMoment.ON_SHIPMENT, event.id)
-    elif event.type == "order.delivered" and event.order_id:
+    elif isinstance(data, OrderDelivered) and event.order_id:
         await capture_due(runtime, event.order_id, CaptureMoment.ON_DELIVERY, event.id)
-    elif event.type in ("order.cancelled", "order.returned_to_sender") and event.order_id:
+    elif isinstance(data, OrderCancelled | OrderReturnedToSender) and event.order_id:
         await unwind(runtime, event.order_id, event.id, event.type.removeprefix("order.").replace("_", " "))
 
 
 @hookimpl
-async def on_event(event: DomainEvent, runtime: Runtime) -> None:
-    await react(runtime, event)
+async def on_event(event: DomainEvent, context: EventContext) -> None:
+    await react(runtime_of(context), event)
 
 
 async def execute_movement_job(ctx: dict[str, Any], movement_id: str) -> str:

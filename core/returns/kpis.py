@@ -348,7 +348,7 @@ async def apply_returns(rows: Sequence[ImportRow], ctx: ImportContext) -> None:
     await bulk.insert(ReturnRequest, RETURN_COLUMNS, requests)
     await bulk.insert(ReturnLine, RETURN_LINE_COLUMNS, lines)
     # Imported returns land where live ones do: the order lines count their received units.
-    await bulk.add_to_order_lines("qty_returned", received)
+    await bulk.add_to(OrderLine, "qty_returned", ("order_id", "sku"), received)
 
 
 @hookimpl

@@ -8,20 +8,21 @@ from collections.abc import Callable
 from piccolo.table import Table
 
 from core.db.database import utcnow
-from core.domain.events import DomainEvent
+from core.domain.events import DomainEvent, ReturnInTransit, ShipmentReturnedToSender, ShipmentShipped
 from core.domain.returns import ReturnStatus
 from core.hookspecs import hookimpl
+from core.hookspecs.app import EventContext
 from core.jobs import outbox as events
 from core.returns import returns
 from core.returns.tables import TABLES, ReturnRequest
-from core.runtime import Runtime
 
 
 @hookimpl
-async def on_event(event: DomainEvent, runtime: Runtime) -> None:
-    if event.type == "shipment.returned_to_sender" and event.subject_id:
+async def on_event(event: DomainEvent, context: EventContext) -> None:
+    runtime = events.runtime_of(context)
+    if isinstance(event.data, ShipmentReturnedToSender) and event.subject_id:
         await returns.received_to_sender(runtime, event.subject_id)
-    elif event.type == "shipment.shipped" and event.subject_id:
+    elif isinstance(event.data, ShipmentShipped) and event.subject_id:
         async with runtime.unit_of_work():
             moved = await runtime.db.fetch(
                 "UPDATE returns SET status = {}, updated_at = {} WHERE shipment_id = {} AND status = {} "
@@ -32,9 +33,7 @@ async def on_event(event: DomainEvent, runtime: Runtime) -> None:
                 ReturnStatus.APPROVED.value,
             )
             for row in moved:
-                await events.record(
-                    "return.in_transit", order_id=row["order_id"], subject_type="return", subject_id=row["id"]
-                )
+                await events.record(ReturnInTransit(), order_id=row["order_id"], subject_id=row["id"])
 
 
 __all__ = ["ReturnRequest", "on_event"]

@@ -14,6 +14,16 @@ from core.catalogue.tables import Location, Product
 from core.customers.tables import Customer
 from core.db.database import utcnow
 from core.domain.errors import Conflict, InvalidInput, NotFound
+from core.domain.events import (
+    ReturnApproved,
+    ReturnCompleted,
+    ReturnDeclined,
+    ReturnLabelRequested,
+    ReturnOrigin,
+    ReturnReceived,
+    ReturnRequested,
+    ReturnResolutionPending,
+)
 from core.domain.ids import new_id
 from core.domain.orders import CustomerRef, DeliveryIn, DeliveryMethod, OrderLineIn, PlaceOrder, ShippingAddress
 from core.domain.payments import MovementKind
@@ -29,10 +39,13 @@ from core.domain.returns import (
     check_return_transition,
 )
 from core.domain.time import as_utc
+from core.fulfilment import shipments
+from core.fulfilment.routing import default_courier
 from core.fulfilment.tables import Shipment, ShipmentLine
 from core.hookspecs.couriers import ShipmentStatus
 from core.hookspecs.returns import ReturnDecision, ReturnLineRequest, ReturnRequestContext, ReturnVerdict
 from core.jobs import outbox as events
+from core.orders.orders import place_order
 from core.orders.tables import Order, OrderLine
 from core.payments import payments
 from core.payments.tables import MoneyMovement, Payment
@@ -164,7 +177,7 @@ async def evaluate(runtime: Runtime, context: ReturnRequestContext) -> tuple[Ret
         return ReturnDecision(verdict=ReturnVerdict.PENDING_REVIEW, reason="no return policy installed"), 0
     version, document = await policies.current(runtime.host, "returns")
     decision: ReturnDecision | None = runtime.host.pm.hook.evaluate_return_request(
-        request=context, policy=msgspec.to_builtins(document), policy_version=version.version
+        request=context, policy=document, policy_version=version.version
     )
     return decision or ReturnDecision(verdict=ReturnVerdict.PENDING_REVIEW, reason="no policy decided"), version.version
 
@@ -251,12 +264,10 @@ async def request_return(runtime: Runtime, data: ReturnIn) -> ReturnOut:
             ]
         )
         await events.record(
-            "return.requested",
+            ReturnRequested(verdict=decision.verdict.value, reason=decision.reason),
             order_id=data.order_id,
             customer_id=order["customer_id"],
-            subject_type="return",
             subject_id=return_id,
-            payload={"verdict": decision.verdict.value, "reason": decision.reason},
         )
     if status == ReturnStatus.APPROVED:
         await _after_approval(runtime, return_id)
@@ -291,12 +302,10 @@ async def decide(runtime: Runtime, return_id: str, approve: bool, reason: str | 
             }
         ).where(ReturnRequest.id == return_id)
         await events.record(
-            f"return.{target.value}",
+            (ReturnApproved if approve else ReturnDeclined)(by=actor, reason=reason),
             order_id=row["order_id"],
             customer_id=row["customer_id"],
-            subject_type="return",
             subject_id=return_id,
-            payload={"by": actor, "reason": reason},
         )
     if approve:
         await _after_approval(runtime, return_id)
@@ -309,9 +318,6 @@ async def _after_approval(runtime: Runtime, return_id: str) -> None:
     assert row is not None
     if row["method"] != ReturnMethod.COURIER.value or row["shipment_id"]:
         return
-    from core.fulfilment import shipments
-    from core.fulfilment.routing import default_courier
-
     shipment_id = new_id("shp")
     now = utcnow()
     async with runtime.unit_of_work():
@@ -322,7 +328,7 @@ async def _after_approval(runtime: Runtime, return_id: str) -> None:
                 order_id=row["order_id"],
                 location=row["receiving_location"] or "",
                 status=ShipmentStatus.PACKED.value,
-                courier=default_courier(runtime),
+                courier=default_courier(runtime, for_return=True),
                 is_return=True,
                 packed_at=now,
                 created_at=now,
@@ -343,11 +349,7 @@ async def _after_approval(runtime: Runtime, return_id: str) -> None:
         )
         await ReturnRequest.update({ReturnRequest.shipment_id: shipment_id}).where(ReturnRequest.id == return_id)
         await events.record(
-            "return.label_requested",
-            order_id=row["order_id"],
-            subject_type="return",
-            subject_id=return_id,
-            payload={"shipment_id": shipment_id},
+            ReturnLabelRequested(shipment_id=shipment_id), order_id=row["order_id"], subject_id=return_id
         )
     try:
         await shipments.ensure_voucher(runtime, shipment_id)
@@ -421,12 +423,10 @@ async def receive(runtime: Runtime, return_id: str, data: ReceiveIn, actor: str)
             }
         ).where(ReturnRequest.id == return_id)
         await events.record(
-            "return.received",
+            ReturnReceived(lines={r.sku: r.qty for r in data.lines}, by=actor),
             order_id=row["order_id"],
             customer_id=row["customer_id"],
-            subject_type="return",
             subject_id=return_id,
-            payload={"lines": {r.sku: r.qty for r in data.lines}, "by": actor},
         )
     await resolve(runtime, return_id)
     return await get_return(return_id)
@@ -516,12 +516,10 @@ async def resolve(runtime: Runtime, return_id: str) -> None:
         updates[ReturnRequest.updated_at] = utcnow()
         await ReturnRequest.update(updates).where(ReturnRequest.id == return_id)
         await events.record(
-            "return.completed" if done else "return.resolution_pending",
+            (ReturnCompleted if done else ReturnResolutionPending)(refund=refund, store_credit=credit, notes=notes),
             order_id=row["order_id"],
             customer_id=row["customer_id"],
-            subject_type="return",
             subject_id=return_id,
-            payload={"refund": refund, "store_credit": credit, "notes": notes},
         )
 
 
@@ -558,8 +556,6 @@ async def _give_back(runtime: Runtime, order_id: str, return_id: str, amount: in
 
 
 async def _free_order(runtime: Runtime, order: dict[str, Any], lines: list[dict[str, Any]], return_id: str) -> str:
-    from core.orders.orders import place_order
-
     address = _json(order["shipping_address"])
     async with runtime.unit_of_work():
         new = await place_order(
@@ -641,13 +637,11 @@ async def received_to_sender(runtime: Runtime, shipment_id: str) -> str | None:
                 if (ln["picked_qty"] or ln["qty"])
             ]
         )
-        await events.record(
-            "return.received",
-            order_id=shipment["order_id"],
-            subject_type="return",
-            subject_id=return_id,
-            payload={"origin": "failed_delivery"},
+        received = ReturnReceived(
+            lines={ln["sku"]: ln["picked_qty"] or ln["qty"] for ln in lines if (ln["picked_qty"] or ln["qty"])},
+            origin=ReturnOrigin.FAILED_DELIVERY,
         )
+        await events.record(received, order_id=shipment["order_id"], subject_id=return_id)
     return return_id
 
 

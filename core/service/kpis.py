@@ -103,7 +103,7 @@ async def load_customer_messages(query: FactQuery) -> list[Fact]:
         "FROM case_messages m JOIN cases c ON c.id = m.case_id "
         f"WHERE m.author = 'customer' AND m.internal = {{}} AND {where}"
     )
-    rows = await CaseMessage.raw(f"SELECT m.case_id, m.created_at, c.channel {base}", False, *args)
+    rows = await CaseMessage.raw(f"SELECT m.case_id, m.created_at, c.channel, c.customer_id {base}", False, *args)
     conversations = _conversations(
         await CaseMessage.raw(
             "SELECT case_id, created_at, author, channel, internal FROM case_messages "
@@ -117,7 +117,14 @@ async def load_customer_messages(query: FactQuery) -> list[Fact]:
         at = as_utc(r["created_at"])
         assert at is not None
         reply = next((t for t, author, _ in conversations.get(r["case_id"], []) if author == "agent" and t > at), None)
-        facts.append({"at": at, "channel": r["channel"], "response": _minutes(reply, at) if reply else None})
+        facts.append(
+            {
+                "at": at,
+                "channel": r["channel"],
+                "customer_id": r["customer_id"],
+                "response": _minutes(reply, at) if reply else None,
+            }
+        )
     return facts
 
 
@@ -149,6 +156,7 @@ async def load_resolved(query: FactQuery) -> list[Fact]:
                 "at": resolved,
                 "channel": c["channel"],
                 "agent": c["assignee"],
+                "customer_id": c["customer_id"],
                 "resolution_h": (resolved - created).total_seconds() / 3600,
                 "handle": minutes.get(c["id"], 0),
                 "fcr": c["reopened"] == 0 and not answered_again,
@@ -158,9 +166,13 @@ async def load_resolved(query: FactQuery) -> list[Fact]:
     return facts
 
 
-CREATED = FactSource(id="service.cases_created", load=load_created, filters=frozenset({"channel"}))
-MESSAGES = FactSource(id="service.customer_messages", load=load_customer_messages, filters=frozenset({"channel"}))
-RESOLVED = FactSource(id="service.cases_resolved", load=load_resolved, filters=frozenset({"channel"}))
+CREATED = FactSource(id="service.cases_created", load=load_created, filters=frozenset({"channel", "customer_segment"}))
+MESSAGES = FactSource(
+    id="service.customer_messages", load=load_customer_messages, filters=frozenset({"channel", "customer_segment"})
+)
+RESOLVED = FactSource(
+    id="service.cases_resolved", load=load_resolved, filters=frozenset({"channel", "customer_segment"})
+)
 
 
 def definitions() -> list[KPIDefinition]:

@@ -25,6 +25,7 @@ from core.domain.service import (
     Priority,
     SlaOut,
 )
+from core.plugins import PluginHost
 from core.service.tables import Case, CaseAttachment, CaseLink, CaseMessage
 
 
@@ -82,7 +83,7 @@ async def messages_of(case_id: str, *, include_internal: bool = True) -> list[Me
     ]
 
 
-async def case_out(row: dict[str, Any], *, full: bool) -> CaseOut:
+async def case_out(row: dict[str, Any], *, full: bool, host: PluginHost | None = None) -> CaseOut:
     customer = await Customer.select().where(Customer.id == row["customer_id"]).first()
     return CaseOut(
         id=row["id"],
@@ -109,15 +110,15 @@ async def case_out(row: dict[str, Any], *, full: bool) -> CaseOut:
         created_at=row["created_at"],
         resolved_at=row["resolved_at"],
         messages=await messages_of(row["id"]) if full else [],
-        context=await customer_context(row["customer_id"]) if full else None,
+        context=await customer_context(row["customer_id"], host) if full else None,
     )
 
 
-async def get_case(case_id: str) -> CaseOut:
+async def get_case(case_id: str, host: PluginHost | None = None) -> CaseOut:
     row = await Case.select().where(Case.id == case_id).first()
     if row is None:
         raise NotFound(f"no case with id {case_id}")
-    return await case_out(row, full=True)
+    return await case_out(row, full=True, host=host)
 
 
 async def list_cases(

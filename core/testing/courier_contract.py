@@ -4,19 +4,18 @@ How an integrator runs it (ELTA, BoxNow…): subclass the suite in a test module
 ``courier_harness`` fixture — your courier pointed at your carrier's simulator, plus the few
 levers the suite needs to drive that simulator::
 
-    from core.testing.courier_contract import (
-        CourierCapabilities, CourierHarness, Outcome, RemoteCourierContract, TransientFault,
-    )
+    from core.testing.courier_contract import CourierHarness, Outcome, RemoteCourierContract, TransientFault
 
     class TestBoxNowContract(RemoteCourierContract):   # CourierContract if no carrier is called
+        outcomes = tuple(Outcome)                      # BoxNow reports lost parcels too
         @pytest.fixture
         async def courier_harness(self, boxnow_simulator):
             courier = BoxNowCourier(base_url=boxnow_simulator.url, timeout_s=1.0)
             yield CourierHarness(
                 courier=courier,
-                capabilities=CourierCapabilities(idempotent_create=True, max_labels_per_call=1),
                 script_status=lambda number, outcome: boxnow_simulator.set_state(number, STATE[outcome]),
                 vouchers_for=lambda shipment_id: len(boxnow_simulator.parcels_for(shipment_id)),
+                destination_for=lambda shipment_id: boxnow_simulator.locker_of(shipment_id),
                 inject_unavailable=lambda fault: boxnow_simulator.fail_next(FAULT[fault]),
                 inject_timeout_after_commit=lambda: boxnow_simulator.fail_next("timeout_after_commit"),
             )
@@ -25,51 +24,56 @@ levers the suite needs to drive that simulator::
 Then ``pytest tests/test_boxnow_contract.py``. Harness callables may be plain functions or
 coroutine functions. Keep the courier's timeout short (a second): some faults wait for it.
 
-The rules the suite holds a courier to:
+What the courier declares in ``courier.capabilities`` (`CourierCapabilities`) decides which of
+two real behaviours each test expects — nothing is skipped:
 
 * It satisfies `core.hookspecs.couriers.Courier`; every I/O method is a coroutine function.
 * Tracking speaks Emporio's statuses: each scripted `Outcome` maps to the status and failure
   reason in `EXPECTED`; event times are timezone-aware UTC.
 * Errors are only `CourierUnavailable` (transient: timeouts, 5xx, rate limits, unreadable
   answers — the core retries with backoff) or `CourierRejected` (won't work as asked).
-* Idempotency: the core sends each shipment's ``shipment_id`` as the idempotency key. A
-  courier whose carrier cannot honour it (``idempotent_create=False``, like ACS) must be
-  called once per shipment by the core, and when the answer is lost after the carrier acted
-  (``timeout_after_commit``) it must raise `CourierUnavailable`, never report success or
-  refusal: the outcome is ambiguous. Such a carrier must then report the orphan voucher at
-  the daily close (``close_reports_unprinted``) so the core can cancel it.
+* ``cod``, ``lockers`` and ``returns``: a courier without one refuses such a voucher with
+  `CourierRejected` instead of quietly shipping something else.
+* ``idempotent_create``: a second create for one ``shipment_id`` returns the first voucher.
+  Without it the core calls create once per shipment, and when the answer is lost after the
+  carrier acted (``timeout_after_commit``) the courier raises `CourierUnavailable`, never
+  success or refusal; it must then report the orphan at the daily close
+  (``close_reports_unprinted``) so the core can cancel it.
 """
 
 from __future__ import annotations
 
-import enum
 import inspect
 import re
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any, Final, TypeAlias, TypeVar, cast
+from datetime import timedelta
+from typing import Any, ClassVar
 
-import msgspec
 import pytest
 
 from core.hookspecs.couriers import (
-    Address,
     CodRemittance,
     Courier,
+    CourierCapabilities,
     CourierRejected,
     CourierUnavailable,
-    FailureReason,
-    Parcel,
     ShipmentStatus,
     TrackingSnapshot,
-    VoucherRequest,
 )
+from core.testing.courier_harness import (
+    COMMON_OUTCOMES,
+    EXPECTED,
+    CourierHarness,
+    Outcome,
+    TransientFault,
+    sample_request,
+)
+from core.testing.courier_harness import new_shipment_id as _shipment_id
+from core.testing.courier_harness import resolve as _resolve
 
 __all__ = [
+    "COMMON_OUTCOMES",
     "EXPECTED",
-    "CourierCapabilities",
     "CourierContract",
     "CourierHarness",
     "Outcome",
@@ -77,106 +81,6 @@ __all__ = [
     "TransientFault",
     "sample_request",
 ]
-
-T = TypeVar("T")
-
-
-class Outcome(enum.StrEnum):
-    """What a harness can make the carrier report for a voucher."""
-
-    DELIVERED = "delivered"
-    FAILED_ABSENT = "failed_absent"
-    FAILED_ADDRESS = "failed_address"
-    REFUSED = "refused"
-    RETURNED = "returned"
-
-
-# The status and failure reason `track` must report after each scripted outcome.
-EXPECTED: Final[dict[Outcome, tuple[ShipmentStatus, FailureReason | None]]] = {
-    Outcome.DELIVERED: (ShipmentStatus.DELIVERED, None),
-    Outcome.FAILED_ABSENT: (ShipmentStatus.DELIVERY_FAILED, FailureReason.RECIPIENT_ABSENT),
-    Outcome.FAILED_ADDRESS: (ShipmentStatus.DELIVERY_FAILED, FailureReason.ADDRESS_PROBLEM),
-    Outcome.REFUSED: (ShipmentStatus.DELIVERY_FAILED, FailureReason.REFUSED),
-    Outcome.RETURNED: (ShipmentStatus.RETURNED_TO_SENDER, None),
-}
-
-
-class TransientFault(enum.StrEnum):
-    """Faults a harness injects into the next carrier call; each must become CourierUnavailable."""
-
-    TIMEOUT = "timeout"
-    SERVER_ERROR = "server_error"
-    RATE_LIMITED = "rate_limited"
-    MALFORMED = "malformed"
-
-
-class CourierCapabilities(msgspec.Struct, frozen=True, kw_only=True):
-    """Facts about the carrier; each flag picks which of two real behaviours the suite expects."""
-
-    idempotent_create: bool  # a second create for one shipment_id returns the first voucher
-    multipart: bool = False  # several parcels → one voucher per piece in Voucher.parts
-    cancel_refused_after_close: bool = False  # CourierRejected once the voucher is in a manifest
-    close_reports_unprinted: bool = False  # close_dispatch lists vouchers never printed
-    manifest_reference: bool = False  # close_dispatch returns a reference when it closed something
-    cash_on_delivery: bool = True  # vouchers may carry cod_amount
-    max_labels_per_call: int = 1  # label_pdf takes this many tracking numbers at once
-
-
-def sample_request(
-    shipment_id: str, pickup_date: date, *, parcels: int = 1, cod_amount: int | None = None
-) -> VoucherRequest:
-    """A plain domestic Greek shipment: what most couriers accept without configuration."""
-    return VoucherRequest(
-        shipment_id=shipment_id,
-        order_id=f"ord_{shipment_id}",
-        sender_location="main-warehouse",
-        pickup_date=pickup_date,
-        recipient=Address(
-            name="Μαρία Παπαδοπούλου",
-            line1="Π. Ράλλη 45",
-            city="Ταύρος",
-            postcode="17778",
-            country="GR",
-            phone="+306999999999",
-            email="maria@example.com",
-        ),
-        parcels=[Parcel(weight_g=1200, length_mm=300, width_mm=200, height_mm=150) for _ in range(parcels)],
-        cod_amount=cod_amount,
-    )
-
-
-MaybeAwaitable: TypeAlias = Awaitable[T] | T
-
-
-@dataclass(frozen=True, kw_only=True)
-class CourierHarness:
-    """What a test class gives the suite through its ``courier_harness`` fixture.
-
-    ``today`` is the carrier's business day (ACS lives in Athens time), used as pickup date.
-    ``vouchers_for(shipment_id)`` counts live vouchers at the carrier for that shipment, or
-    returns None when there is no carrier to ask. The last three levers are needed by
-    `RemoteCourierContract` only.
-    """
-
-    courier: Courier
-    capabilities: CourierCapabilities
-    today: Callable[[], date] = date.today
-    request: Callable[..., VoucherRequest] = sample_request
-    unknown_tracking_number: str = "0000000000"
-    vouchers_for: Callable[[str], MaybeAwaitable[int | None]] = lambda shipment_id: None
-    script_status: Callable[[str, Outcome], MaybeAwaitable[None]] | None = None
-    inject_unavailable: Callable[[TransientFault], MaybeAwaitable[None]] | None = None
-    inject_timeout_after_commit: Callable[[], MaybeAwaitable[None]] | None = None
-
-
-async def _resolve(value: MaybeAwaitable[T]) -> T:
-    if isinstance(value, Awaitable):
-        return cast(T, await value)
-    return value
-
-
-def _shipment_id() -> str:
-    return f"shp_{uuid.uuid4().hex[:12]}"
 
 
 class CourierContract:
@@ -207,6 +111,15 @@ class CourierContract:
             assert inspect.iscoroutinefunction(getattr(courier, method)), f"{method} must be `async def`"
         assert not inspect.iscoroutinefunction(courier.parse_webhook), "parse_webhook is synchronous"
 
+    async def test_declares_consistent_capabilities(self, courier_harness: CourierHarness) -> None:
+        caps = courier_harness.courier.capabilities
+        assert isinstance(caps, CourierCapabilities), "`capabilities` must be a CourierCapabilities"
+        assert caps.idempotent_create or caps.close_reports_unprinted, (
+            "a courier without idempotent creation must report unprinted vouchers at the close, "
+            "or the core can never find the voucher of a lost answer"
+        )
+        assert not (caps.in_store_pickup and caps.lockers), "a parcel waiting at the shop goes to no locker"
+
     async def test_parse_webhook_refuses_an_unsigned_body(self, courier_harness: CourierHarness) -> None:
         with pytest.raises(CourierRejected):
             courier_harness.courier.parse_webhook({"content-type": "application/json"}, b'{"forged": true}')
@@ -232,6 +145,31 @@ class CourierContract:
         else:
             assert tuple(voucher.parts) == ()
         assert await _resolve(h.vouchers_for(shipment_id)) in (None, 1)
+
+    @pytest.mark.parametrize("kind", ["cod", "lockers", "returns"])
+    async def test_declared_or_refused(self, courier_harness: CourierHarness, kind: str) -> None:
+        """Cash on delivery, a locker and a return label: made when declared, refused otherwise
+        (never a door delivery without the cash, or a parcel sent to the wrong place)."""
+        h = courier_harness
+        shipment_id = _shipment_id()
+        asked: dict[str, dict[str, Any]] = {
+            "cod": {"cod_amount": 1250},
+            "lockers": {"destination": h.locker},
+            "returns": {"is_return": True},
+        }
+        request = h.request(shipment_id, h.today(), **asked[kind])
+        if not getattr(h.capabilities, kind):
+            with pytest.raises(CourierRejected):
+                await h.courier.create_voucher(request)
+            assert await _resolve(h.vouchers_for(shipment_id)) in (None, 0)
+            return
+        voucher = await h.courier.create_voucher(request)
+        assert voucher.tracking_number
+        assert await _resolve(h.vouchers_for(shipment_id)) in (None, 1)
+        if kind == "lockers" and h.destination_for is not None:
+            assert await _resolve(h.destination_for(shipment_id)) == h.locker.id
+            door, _ = await self._create(h)
+            assert await _resolve(h.destination_for(door)) is None
 
     async def test_creating_twice_for_one_shipment(self, courier_harness: CourierHarness) -> None:
         """Idempotent carriers return the first voucher; the others make a second one, which
@@ -318,8 +256,16 @@ class RemoteCourierContract(CourierContract):
     """Tests for couriers behind a carrier's API: scripted outcomes, faults, lost answers.
 
     The harness must provide ``script_status``, ``inject_unavailable``,
-    ``inject_timeout_after_commit`` and a ``vouchers_for`` that counts.
+    ``inject_timeout_after_commit`` and a ``vouchers_for`` that counts (and, with ``lockers``,
+    a ``destination_for`` that answers). ``outcomes`` lists what ``script_status`` can script.
     """
+
+    outcomes: ClassVar[tuple[Outcome, ...]] = COMMON_OUTCOMES
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        """One scripted-outcome test per outcome this carrier has (pytest asks the class)."""
+        if "outcome" in metafunc.fixturenames:
+            metafunc.parametrize("outcome", type(self).outcomes, ids=str)
 
     @pytest.fixture
     def carrier(self, courier_harness: CourierHarness) -> CourierHarness:
@@ -328,6 +274,8 @@ class RemoteCourierContract(CourierContract):
             for name in ("script_status", "inject_unavailable", "inject_timeout_after_commit")
             if getattr(courier_harness, name) is None
         ]
+        if courier_harness.capabilities.lockers and courier_harness.destination_for is None:
+            missing.append("destination_for (the courier declares lockers)")
         assert not missing, f"a RemoteCourierContract harness needs {', '.join(missing)}"
         return courier_harness
 
@@ -341,7 +289,6 @@ class RemoteCourierContract(CourierContract):
 
     # --- tracking -----------------------------------------------------------------------------
 
-    @pytest.mark.parametrize("outcome", list(Outcome))
     async def test_scripted_outcome_maps_to_status_and_reason(self, carrier: CourierHarness, outcome: Outcome) -> None:
         _, number = await self._create(carrier)
         await self._script(carrier, number, outcome)
@@ -356,7 +303,7 @@ class RemoteCourierContract(CourierContract):
             assert snapshot.delivered_at.utcoffset() == timedelta(0)
 
     async def test_cash_on_delivery_is_remitted_in_cents(self, carrier: CourierHarness) -> None:
-        if not carrier.capabilities.cash_on_delivery:
+        if not carrier.capabilities.cod:
             with pytest.raises(CourierRejected):
                 await self._create(carrier, cod_amount=1250)
             return
@@ -397,10 +344,6 @@ class RemoteCourierContract(CourierContract):
     async def test_lost_answer_after_create_is_unavailable(self, carrier: CourierHarness) -> None:
         """The carrier made the voucher but the answer never came: ambiguous, so Unavailable."""
         caps = carrier.capabilities
-        assert caps.idempotent_create or caps.close_reports_unprinted, (
-            "a courier without idempotent creation must report unprinted vouchers at the close, "
-            "or the core can never find the voucher of a lost answer"
-        )
         assert carrier.inject_timeout_after_commit is not None
         shipment_id = _shipment_id()
         await _resolve(carrier.inject_timeout_after_commit())

@@ -345,7 +345,7 @@ class PSPContract:
         now = datetime.now(UTC)
         if not psp_harness.supports_webhooks:
             # Documented: no webhooks, so nothing is ever accepted (the endpoint answers 401).
-            for headers, body in (({}, b"{}"), ({"Stripe-Signature": "t=1,v1=00"}, b'{"id": "evt_1"}')):
+            for headers, body in (({}, b"{}"), ({"Webhook-Signature": "t=1,v1=00"}, b'{"id": "evt_1"}')):
                 with pytest.raises(WebhookSignatureInvalid):
                     processor.verify_webhook(headers, body, now)
             return

@@ -5,12 +5,16 @@ Every call is ``POST {base}/ACSAutoRest`` with the ``AcsApiKey`` header and the 
 ``{"ACSAlias": ..., "ACSInputParameters": {Company_ID, Company_Password, User_ID,
 User_Password, ...}}``. What comes back, and what it becomes:
 
-* HTTP 403 (bad key, or this server's IP not allow-listed) → `CourierRejected` saying so.
-* HTTP 406 (over ACS's calls-per-second limit), 408, 429, 5xx, timeouts, connection errors,
-  bodies that are not a JSON object (a truncated answer) → `CourierUnavailable`.
+* HTTP 401/403 (bad key, or this server's IP not allow-listed) → `CourierMisconfigured`
+  naming EMPORIO_ACS_API_KEY.
+* HTTP 404/405 (nothing of ACS's at that path) and a refused connection or an unknown host
+  (nothing there at all) → `CourierMisconfigured` naming EMPORIO_ACS_API_BASE.
+* HTTP 406 (over ACS's calls-per-second limit), 408, 429, 5xx, timeouts, other transport
+  errors, bodies that are not a JSON object (a truncated answer) → `CourierUnavailable`.
 * Other HTTP statuses → `CourierRejected` naming EMPORIO_ACS_API_BASE (a wrong base URL).
 * HTTP 200 with ``ACSExecution_HasError: true`` (bad credentials, unknown alias) →
-  `CourierRejected` with ACS's message. [I] ACS documents no transient use of this channel.
+  `CourierMisconfigured` with ACS's message, naming the account settings. [I] ACS documents no
+  transient use of this channel.
 * HTTP 200 otherwise → an `AcsAnswer`; business errors stay in it (``AcsAnswer.error``)
   because some callers read them as answers (unprinted vouchers, nothing to close).
 
@@ -20,7 +24,6 @@ Credentials live only in the request body and are never logged or put in a messa
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import weakref
 from collections import deque
@@ -33,15 +36,20 @@ import httpx
 import msgspec
 import structlog
 
-from core.hookspecs.couriers import CourierRejected, CourierUnavailable
+from core.hookspecs.couriers import CourierMisconfigured, CourierRejected, CourierUnavailable
+from core.settings import SettingSpec, read
+from plugins.courier_acs import settings as acs
+from plugins.courier_acs.settings import DEFAULT_API_BASE
 
 log = structlog.get_logger("emporio.couriers.acs")
 
-DEFAULT_API_BASE: Final = "https://webservices.acscourier.net/ACSRestServices/api"
 # The error field of ACSValueOutput[0] is spelled three ways depending on the method ([V]).
 ERROR_KEYS: Final = ("Error_Message", "error_message", "Error_msg")
 _ERROR_KEYS_LOWER: Final = frozenset(key.lower() for key in ERROR_KEYS)
 _TRANSIENT_STATUSES: Final = frozenset({406, 408, 429})
+ACCOUNT_SETTINGS: Final = (
+    "EMPORIO_ACS_COMPANY_ID, EMPORIO_ACS_COMPANY_PASSWORD, EMPORIO_ACS_USER_ID, EMPORIO_ACS_USER_PASSWORD"
+)
 # Decimal for every JSON number with a fraction, so euro amounts convert to cents exactly.
 _DECODER: Final = msgspec.json.Decoder(float_hook=Decimal)
 _ENCODER: Final = msgspec.json.Encoder(decimal_format="number")  # 12.5, not "12.5"
@@ -75,45 +83,31 @@ class AcsSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> AcsSettings | None:
         """None when EMPORIO_ACS_API_KEY is unset; a ValueError naming the variable when a
         required one is missing or a value is malformed."""
-        env = os.environ if env is None else env
-        api_key = env.get("EMPORIO_ACS_API_KEY", "").strip()
+        api_key = read(acs.API_KEY, env)
         if not api_key:
             return None
 
-        def required(name: str) -> str:
-            value = env.get(name, "").strip()
+        def required(spec: SettingSpec[str | None]) -> str:
+            value = read(spec, env)
             if not value:
-                raise ValueError(f"{name} is required when EMPORIO_ACS_API_KEY is set (ACS account details)")
+                raise ValueError(f"{spec.name} is required when EMPORIO_ACS_API_KEY is set (ACS account details)")
             return value
 
-        timeout_raw = env.get("EMPORIO_ACS_TIMEOUT_S", "15").strip()
-        try:
-            timeout_s = float(timeout_raw)
-        except ValueError:
-            timeout_s = 0.0
-        if not 0 < timeout_s <= 300:
-            raise ValueError(f"EMPORIO_ACS_TIMEOUT_S must be a number of seconds in (0, 300] (got {timeout_raw!r})")
-        pace = env.get("EMPORIO_ACS_MAX_CALLS_PER_SECOND", "8").strip()
-        if not pace.isdigit():
-            raise ValueError(f"EMPORIO_ACS_MAX_CALLS_PER_SECOND must be a whole number, 0 for no limit (got {pace!r})")
-        print_type = env.get("EMPORIO_ACS_PRINT_TYPE", "2").strip()
-        if print_type not in {"1", "2"}:
-            raise ValueError(f"EMPORIO_ACS_PRINT_TYPE must be 1 (thermal) or 2 (laser) (got {print_type!r})")
         return cls(
             api_key=api_key,
-            company_id=required("EMPORIO_ACS_COMPANY_ID"),
-            company_password=required("EMPORIO_ACS_COMPANY_PASSWORD"),
-            user_id=required("EMPORIO_ACS_USER_ID"),
-            user_password=required("EMPORIO_ACS_USER_PASSWORD"),
-            billing_code=required("EMPORIO_ACS_BILLING_CODE"),
-            api_base=env.get("EMPORIO_ACS_API_BASE", "").strip() or DEFAULT_API_BASE,
-            timeout_s=timeout_s,
-            max_calls_per_second=int(pace),
-            print_type=int(print_type),
-            language=env.get("EMPORIO_ACS_LANGUAGE", "GR").strip() or None,
-            sender=env.get("EMPORIO_ACS_SENDER", "").strip() or None,
-            with_return_voucher=env.get("EMPORIO_ACS_WITH_RETURN_VOUCHER", "") in {"1", "true", "yes"},
-            cy_content_type_id=env.get("EMPORIO_ACS_CY_CONTENT_TYPE_ID", "").strip() or None,
+            company_id=required(acs.COMPANY_ID),
+            company_password=required(acs.COMPANY_PASSWORD),
+            user_id=required(acs.USER_ID),
+            user_password=required(acs.USER_PASSWORD),
+            billing_code=required(acs.BILLING_CODE),
+            api_base=read(acs.API_BASE, env),
+            timeout_s=read(acs.TIMEOUT_S, env),
+            max_calls_per_second=read(acs.MAX_CALLS_PER_SECOND, env),
+            print_type=read(acs.PRINT_TYPE, env),
+            language=read(acs.LANGUAGE, env),
+            sender=read(acs.SENDER, env),
+            with_return_voucher=read(acs.WITH_RETURN_VOUCHER, env),
+            cy_content_type_id=read(acs.CY_CONTENT_TYPE_ID, env),
         )
 
 
@@ -250,6 +244,16 @@ class AcsClient:
             raise CourierUnavailable(
                 f"ACS did not answer {alias} within {self.settings.timeout_s:g} s; whether it acted is unknown"
             ) from exc
+        except httpx.ConnectError as exc:
+            # Refused, or no such host: nothing of ACS's is where EMPORIO_ACS_API_BASE points. ACS
+            # itself does not refuse connections when it is busy (it answers 406 or 5xx).
+            log.warning("acs.call", alias=alias, outcome="unreachable", error=type(exc).__name__)
+            raise CourierMisconfigured(
+                f"ACS is unreachable ({type(exc).__name__}) on {alias}: nothing answers at "
+                f"{self.settings.api_base}; check EMPORIO_ACS_API_BASE and this server's network",
+                setting="EMPORIO_ACS_API_BASE",
+                unreachable=True,
+            ) from exc
         except httpx.TransportError as exc:
             log.warning("acs.call", alias=alias, outcome="unreachable", error=type(exc).__name__)
             raise CourierUnavailable(f"ACS is unreachable ({type(exc).__name__}) on {alias}") from exc
@@ -269,9 +273,10 @@ class AcsClient:
             raise CourierUnavailable(f"ACS sent an unexpected answer to {alias}: a JSON {type(decoded).__name__}")
         if decoded.get("ACSExecution_HasError") is True:
             message = str(decoded.get("ACSExecutionErrorMessage") or "no message").strip()
-            raise CourierRejected(
+            raise CourierMisconfigured(
                 f"ACS refused {alias}: {message} (execution error: check the EMPORIO_ACS_COMPANY_ID, "
-                "EMPORIO_ACS_USER_ID and password settings)"
+                "EMPORIO_ACS_USER_ID and password settings)",
+                setting=ACCOUNT_SETTINGS,
             )
         output = decoded.get("ACSOutputResponce", decoded.get("ACSOutputResponse"))  # sic, and in case ACS fixes it
         if not isinstance(output, dict):
@@ -280,10 +285,17 @@ class AcsClient:
 
     def _http_error(self, alias: str, response: httpx.Response) -> Exception:
         status = response.status_code
-        if status == 403:
-            return CourierRejected(
-                f"ACS refused the API key on {alias} (HTTP 403): check EMPORIO_ACS_API_KEY, and ask ACS to "
-                "allow-list this server's public IP address"
+        if status in (401, 403):
+            return CourierMisconfigured(
+                f"ACS refused the API key on {alias} (HTTP {status}): check EMPORIO_ACS_API_KEY, and ask ACS to "
+                "allow-list this server's public IP address",
+                setting="EMPORIO_ACS_API_KEY",
+            )
+        if status in (404, 405):
+            return CourierMisconfigured(
+                f"ACS answered HTTP {status} on {alias}: {_message_of(response)}. "
+                f"Check EMPORIO_ACS_API_BASE (now {self.settings.api_base})",
+                setting="EMPORIO_ACS_API_BASE",
             )
         if status == 406:
             return CourierUnavailable(

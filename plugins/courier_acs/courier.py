@@ -16,6 +16,7 @@ import structlog
 
 from core.hookspecs.couriers import (
     CodRemittance,
+    CourierCapabilities,
     CourierRejected,
     CourierUnavailable,
     Manifest,
@@ -81,6 +82,11 @@ def voucher_params(request: VoucherRequest, settings: AcsSettings) -> dict[str, 
     country = recipient.country.strip().upper()
     if country not in {"GR", "CY"}:
         raise CourierRejected(f"ACS delivers to Greece (GR) and Cyprus (CY) only; {shipment} goes to {country!r}")
+    if request.destination is not None:
+        raise CourierRejected(
+            f"this ACS plugin delivers to addresses only; {shipment} is for {request.destination.kind} "
+            f"{request.destination.id}: give it to a courier with lockers"
+        )
     if not request.parcels:
         raise CourierRejected(f"{shipment} has no parcels")
     if len(request.parcels) > MAX_PIECES:
@@ -161,7 +167,17 @@ class AcsCourier:
     """
 
     name = "acs"
-    idempotent_create = False
+    capabilities = CourierCapabilities(
+        idempotent_create=False,  # no idempotency key, no lookup by reference: see the class docstring
+        cod=True,
+        lockers=False,  # [I] Smartpoint lockers (ACS_Stations kind 7) exist, but this plugin does not book them
+        returns=True,
+        multipart=True,
+        cancel_refused_after_close=True,
+        close_reports_unprinted=True,
+        manifest_reference=True,
+        max_labels_per_call=MAX_PRINT_PER_CALL,
+    )
 
     def __init__(self, settings: AcsSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from core.hookspecs import hookimpl
 from core.hookspecs.couriers import Courier
+from core.settings import SettingSpec
 from plugins.courier_acs.client import AcsSettings
 from plugins.courier_acs.courier import AcsCourier
+from plugins.courier_acs.settings import SETTINGS
+
+
+@hookimpl
+def register_settings(register: Callable[[SettingSpec[Any]], None]) -> None:
+    for spec in SETTINGS:
+        register(spec)
 
 
 @hookimpl

@@ -1,8 +1,8 @@
 """Store pickup (click and collect) as a courier: the parcel waits at a shop for its customer.
 
 There is no carrier behind it, so every answer is immediate and the courier keeps no state.
-A pickup code replaces the voucher number; it is derived from the shipment id, so a retried
-creation returns the same code. Collection is recorded by the store's staff through Emporio's
+A pickup code replaces the voucher number: an HMAC of the shipment id under the shop's key, so a
+retried creation returns the same code, and nobody without the key can compute it. Collection is recorded by the store's staff through Emporio's
 own API (the core moves the shipment on); until then `track` reports LABEL_CREATED.
 """
 
@@ -12,14 +12,17 @@ import hashlib
 import hmac
 import os
 import re
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from typing import Final
+from pathlib import Path
+from typing import Any, Final
 
 from core.hookspecs import hookimpl
 from core.hookspecs.couriers import (
     CodRemittance,
     Courier,
+    CourierCapabilities,
     CourierRejected,
     Manifest,
     ShipmentStatus,
@@ -27,6 +30,7 @@ from core.hookspecs.couriers import (
     Voucher,
     VoucherRequest,
 )
+from core.settings import DATA_DIR, SettingSpec, read
 from plugins.courier_pickup.slip import pickup_slip_pdf
 
 # No 0/O or 1/I: the code is read aloud at a counter.
@@ -34,11 +38,19 @@ CODE_ALPHABET: Final = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_PATTERN: Final = re.compile(r"^PU-[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{8}$")
 
 
-def pickup_code(shipment_id: str, secret: bytes | None = None) -> str:
-    """``"PU-"`` + 8 characters (40 bits) of a hash of the shipment id; keyed with ``secret``
-    (HMAC-SHA256) when one is configured, so the code cannot be computed from the id alone."""
-    message = shipment_id.encode("utf-8")
-    digest = hmac.new(secret, message, hashlib.sha256).digest() if secret else hashlib.sha256(message).digest()
+KEY_FILE: Final = "pickup-code.key"  # in EMPORIO_DATA_DIR, when EMPORIO_PICKUP_CODE_SECRET is unset
+MIN_SECRET_LENGTH: Final = 16
+
+
+def pickup_code(shipment_id: str, secret: bytes) -> str:
+    """``"PU-"`` + 8 characters (40 bits) of HMAC-SHA256(secret, shipment id).
+
+    Keyed because the shipment id is no secret (it is in URLs, e-mails and logs): a plain hash of
+    it could be computed by anyone who saw it and used to collect someone else's parcel. Each
+    shipment gets its own code, and the same one again on a retried creation."""
+    if not secret:
+        raise ValueError("a pickup code needs the shop's key (EMPORIO_PICKUP_CODE_SECRET or the key file)")
+    digest = hmac.new(secret, shipment_id.encode("utf-8"), hashlib.sha256).digest()
     number = int.from_bytes(digest[:5], "big")
     chars = [CODE_ALPHABET[(number >> (5 * i)) & 31] for i in reversed(range(8))]
     return "PU-" + "".join(chars)
@@ -47,21 +59,43 @@ def pickup_code(shipment_id: str, secret: bytes | None = None) -> str:
 class StorePickupCourier:
     """The built-in click-and-collect "courier" (``name = "store_pickup"``).
 
-    Settings: EMPORIO_PICKUP_CODE_SECRET (optional) keys the pickup codes; without it a code
-    is a plain hash of the shipment id, and staff should also check the customer's order.
+    Settings: EMPORIO_PICKUP_CODE_SECRET keys the pickup codes; without it, a random key is
+    generated once into EMPORIO_DATA_DIR/pickup-code.key (never logged). Staff check the code the
+    customer shows against the shipment's (`POST /v1/shipments/{id}/collected` with the code).
     """
 
     name = "store_pickup"
-    idempotent_create = True
+    # A code derived from the shipment id is the same code on a retry; the shop's till takes
+    # cash at the counter; the parcel never leaves the shop, so no lockers and no return labels.
+    capabilities = CourierCapabilities(idempotent_create=True, cod=True, in_store_pickup=True, max_labels_per_call=50)
 
-    def __init__(self, *, secret: bytes | None = None) -> None:
+    def __init__(self, *, secret: bytes | None = None, key_file: Path | None = None) -> None:
+        """`secret` keys the codes; without it, the key in `key_file` (created on first use); without
+        either, a random key of this instance's own (its codes then change with the process)."""
         self._secret = secret
+        self._key_file = key_file
+        self._key_source = "setting" if secret else str(key_file) if key_file else "random"
 
     def __repr__(self) -> str:
-        return f"StorePickupCourier(keyed={self._secret is not None})"
+        return f"StorePickupCourier(key={self._key_source!r})"  # never the key itself
+
+    def _key(self) -> bytes:
+        if self._secret is None:
+            self._secret = load_or_create_key(self._key_file) if self._key_file else secrets.token_bytes(32)
+        return self._secret
 
     async def create_voucher(self, request: VoucherRequest) -> Voucher:
-        return Voucher(tracking_number=pickup_code(request.shipment_id, self._secret))
+        if request.is_return:
+            raise CourierRejected(
+                f"shipment {request.shipment_id} is a return; store pickup makes no return labels, "
+                "the customer brings the parcel to a store"
+            )
+        if request.destination is not None:
+            raise CourierRejected(
+                f"shipment {request.shipment_id} is for {request.destination.kind} {request.destination.id}, "
+                "but store pickup parcels wait at the shop; give the shipment to a courier with lockers"
+            )
+        return Voucher(tracking_number=pickup_code(request.shipment_id, self._key()))
 
     async def label_pdf(self, tracking_numbers: Sequence[str]) -> bytes:
         """A pickup slip per code, to keep with the parcel on the pickup shelf."""
@@ -97,7 +131,64 @@ def _checked(tracking_number: str) -> str:
     return code
 
 
+def load_or_create_key(path: Path) -> bytes:
+    """The key stored (hex) at `path`, created when missing: 32 random bytes, readable by the
+    owner only. Written aside and linked into place, so two processes starting at once end up
+    with the same key and neither reads a half-written file."""
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as out:
+        out.write(secrets.token_bytes(32).hex() + "\n")
+    try:
+        os.link(draft, path)  # fails if another process linked its key first: that one wins
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> bytes:
+    text = path.read_text(encoding="ascii").strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) < MIN_SECRET_LENGTH:
+        raise ValueError(f"{path} does not hold a pickup code key (hex, at least {MIN_SECRET_LENGTH} bytes)")
+    return key
+
+
+def _secret(raw: str) -> str:
+    if len(raw) < MIN_SECRET_LENGTH:
+        raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters (a short key can be found from a few codes)")
+    return raw
+
+
+CODE_SECRET: SettingSpec[str | None] = SettingSpec(
+    name="EMPORIO_PICKUP_CODE_SECRET",
+    type=str,
+    default=None,
+    doc=f"key of the store pickup codes (default: a random key kept in the data dir's {KEY_FILE})",
+    secret=True,
+    parse=_secret,
+)
+
+
+@hookimpl
+def register_settings(register: Callable[[SettingSpec[Any]], None]) -> None:
+    register(CODE_SECRET)
+
+
 @hookimpl
 def register_couriers(register: Callable[[Courier], None]) -> None:
-    secret = os.environ.get("EMPORIO_PICKUP_CODE_SECRET", "")
-    register(StorePickupCourier(secret=secret.encode("utf-8") if secret else None))
+    secret = read(CODE_SECRET)
+    if secret:
+        register(StorePickupCourier(secret=secret.encode("utf-8")))
+    else:  # every process of the shop (API, workers) reads the same key file
+        register(StorePickupCourier(key_file=read(DATA_DIR).resolve() / KEY_FILE))

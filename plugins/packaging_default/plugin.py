@@ -1,20 +1,21 @@
-"""The default packaging plugin: declares the `packaging` policy kind ops edit, and turns a
-shipment into a `PackagingPlan` (boxes, inserts and the reasons for each) under that policy."""
+"""The default packaging plugin: declares the `packaging` policy kind ops edit, turns a
+shipment into a `PackagingPlan` (boxes, inserts and the reasons for each) under that policy, and
+renders the packing slip (Greek or English)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 import msgspec
 import structlog
 
 from core.domain.policies import PolicyKind
 from core.hookspecs import hookimpl
-from core.hookspecs.packaging import PackagingPlan, PackagingRequest
+from core.hookspecs.packaging import PackagingPlan, PackagingRequest, PackingSlip
 from plugins.packaging_default.boxes import choose_boxes
 from plugins.packaging_default.inserts import choose_inserts
 from plugins.packaging_default.policy import DEFAULT_POLICY, PackagingPolicy
+from plugins.packaging_default.slip import render_packing_slip
 
 log = structlog.get_logger("emporio.packaging")
 
@@ -55,14 +56,16 @@ def register_policy_kinds(register: Callable[[PolicyKind], None]) -> None:
 
 
 @hookimpl
-def evaluate_packaging(
-    request: PackagingRequest, policy: Mapping[str, Any], policy_version: int
-) -> PackagingPlan | None:
-    # The document was validated when ops saved it; converting again gives the typed policy.
-    # A document of another shape (another packaging plugin's) is not ours to decide: pass.
-    try:
-        document = msgspec.convert(dict(policy), type=PackagingPolicy)
-    except msgspec.ValidationError as exc:
-        log.warning("packaging.policy_not_understood", order_id=request.order_id, error=str(exc))
+def evaluate_packaging(request: PackagingRequest, policy: msgspec.Struct, policy_version: int) -> PackagingPlan | None:
+    # The core hands the document already decoded into the kind's type. A document of another
+    # type (another packaging plugin declared the kind) is not ours to decide: pass.
+    if not isinstance(policy, PackagingPolicy):
+        log.warning("packaging.policy_not_ours", order_id=request.order_id, policy=type(policy).__name__)
         return None
-    return plan_packaging(request, document, policy_version=policy_version)
+    return plan_packaging(request, policy, policy_version=policy_version)
+
+
+@hookimpl
+def resolve_packing_slip(slip: PackingSlip) -> str | None:
+    lines = [(line.sku, line.name, line.qty) for line in slip.lines]
+    return render_packing_slip(slip.order_id, slip.shipment_id, lines, slip.plan, slip.locale)

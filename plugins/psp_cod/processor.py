@@ -3,17 +3,15 @@ ledger's rules (never more than authorized or captured) are the core's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 
-from core.hookspecs import hookimpl
 from core.hookspecs.payments import (
     AttemptStatus,
     CaptureMoment,
     MoneyMovement,
     MovementResult,
     PaymentFlow,
-    PaymentProcessor,
     PaymentStarted,
     ProviderEvent,
     ProviderPayment,
@@ -67,8 +65,3 @@ class CashOnDelivery:
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, now: datetime) -> ProviderEvent:
         raise WebhookSignatureInvalid("cash on delivery has no webhooks")
-
-
-@hookimpl
-def register_payment_processors(register: Callable[[PaymentProcessor], None]) -> None:
-    register(CashOnDelivery())

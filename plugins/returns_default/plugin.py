@@ -4,9 +4,8 @@ or approved with who pays the shipping, the restocking fee and the resolutions o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -125,12 +124,10 @@ def register_policy_kinds(register: Callable[[PolicyKind], None]) -> None:
 
 @hookimpl
 def evaluate_return_request(
-    request: ReturnRequestContext, policy: Mapping[str, Any], policy_version: int
+    request: ReturnRequestContext, policy: msgspec.Struct, policy_version: int
 ) -> ReturnDecision | None:
-    # The document was validated when ops saved it; converting again gives the typed policy.
-    # A document this plugin does not understand (another plugin's `returns` kind) is not ours to decide.
-    try:
-        document = msgspec.convert(dict(policy), type=ReturnPolicy)
-    except msgspec.ValidationError:
+    # The core hands the document already decoded into the kind's type; another plugin's
+    # `returns` document is not ours to decide.
+    if not isinstance(policy, ReturnPolicy):
         return None
-    return decide(request, document, policy_version)
+    return decide(request, policy, policy_version)

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from core.hookspecs import hookimpl
 from core.hookspecs.routing import AllocationDecision, RoutingRequest
-from plugins.routing_default.ranking import allocate, configured_criteria
+from core.settings import SettingSpec
+from plugins.routing_default.ranking import ROUTING_CRITERIA, allocate, configured_criteria
+
+
+@hookimpl
+def register_settings(register: Callable[[SettingSpec[Any]], None]) -> None:
+    register(ROUTING_CRITERIA)
 
 
 @hookimpl

@@ -13,7 +13,6 @@ criterion order (EMPORIO_ROUTING_CRITERIA, default below):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 from core.hookspecs.routing import (
@@ -23,21 +22,33 @@ from core.hookspecs.routing import (
     RoutingLocation,
     RoutingRequest,
 )
+from core.settings import SettingSpec, read
 from plugins.routing_default.postcodes import area_of, distance_km
 
 CRITERIA = ("shipments", "pickup_store", "distance", "priority", "depth")
 FAR_KM = 5000.0  # a location without coordinates ranks after every located one
 
 
-def configured_criteria() -> tuple[str, ...]:
-    raw = os.environ.get("EMPORIO_ROUTING_CRITERIA", "")
-    if not raw:
-        return CRITERIA
+def _criteria(raw: str) -> tuple[str, ...]:
+    """The named criteria first, in the order given, then the others in the default order."""
     chosen = tuple(c.strip() for c in raw.split(",") if c.strip())
     unknown = [c for c in chosen if c not in CRITERIA]
     if unknown:
-        raise ValueError(f"EMPORIO_ROUTING_CRITERIA: unknown criteria {unknown}; choose from {', '.join(CRITERIA)}")
+        raise ValueError(f"names unknown criteria {unknown}; choose from {', '.join(CRITERIA)}")
     return chosen + tuple(c for c in CRITERIA if c not in chosen)
+
+
+ROUTING_CRITERIA: SettingSpec[tuple[str, ...]] = SettingSpec(
+    name="EMPORIO_ROUTING_CRITERIA",
+    type=tuple,
+    default=CRITERIA,
+    doc="the default routing's criteria, most important first (unnamed ones follow in the default order)",
+    parse=_criteria,
+)
+
+
+def configured_criteria() -> tuple[str, ...]:
+    return read(ROUTING_CRITERIA)
 
 
 class _Candidate:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.hookspecs.couriers import CourierRejected, CourierUnavailable
+from core.hookspecs.couriers import CourierMisconfigured, CourierRejected, CourierUnavailable
 from plugins.courier_acs import AcsCourier, AcsSettings
 from tests.couriers.support import athens_today
 
@@ -36,7 +36,14 @@ SETTINGS = AcsSettings(
         (answer({"ACSExecution_HasError": False}), CourierUnavailable, "without an ACSOutputResponce"),
         (answer({"Message": "Bad Gateway"}, 502), CourierUnavailable, "Bad Gateway"),
         (answer(b"<html>busy</html>", 503), CourierUnavailable, "HTTP 503"),
-        (answer({"Message": "No HTTP resource"}, 404), CourierRejected, "EMPORIO_ACS_API_BASE"),
+        (answer({"Message": "No HTTP resource"}, 404), CourierMisconfigured, "EMPORIO_ACS_API_BASE"),
+        (answer({"Message": "Authorization has been denied"}, 401), CourierMisconfigured, "EMPORIO_ACS_API_KEY"),
+        (
+            answer({"ACSExecution_HasError": True, "ACSExecutionErrorMessage": "Invalid credentials"}),
+            CourierMisconfigured,
+            "Invalid credentials.*EMPORIO_ACS_COMPANY_ID",
+        ),
+        (answer({"Message": "Bad Request"}, 400), CourierRejected, "EMPORIO_ACS_API_BASE"),
         (
             answer(envelope({"ACSValueOutput": [{"Error_Message": ""}], "ACSTableOutput": {}})),
             CourierUnavailable,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import structlog
 
-from core.hookspecs.couriers import Address, CourierRejected, CourierUnavailable, Parcel
+from core.hookspecs.couriers import Address, CourierMisconfigured, CourierRejected, CourierUnavailable, Parcel
 from plugins.courier_acs import AcsClient, AcsCourier
 from plugins.courier_acs.simulator.simulator import ACSSimulator, FaultKind
 from plugins.courier_acs.simulator.wire import DEFAULT_ERROR_KEYS
@@ -328,24 +328,30 @@ async def test_a_lost_create_answer_warns_against_creating_again(
 
 async def test_forbidden_key_is_rejected_with_the_reason(acs: ACSSimulator, make_acs_courier: MakeCourier) -> None:
     courier = make_acs_courier(acs, api_key="not-the-key")
-    with pytest.raises(CourierRejected, match="HTTP 403") as refused:
+    with pytest.raises(CourierMisconfigured, match="HTTP 403") as refused:
         await courier.track("7227889174")
     assert "allow-list" in str(refused.value) and "EMPORIO_ACS_API_KEY" in str(refused.value)
+    assert (refused.value.setting, refused.value.unreachable) == ("EMPORIO_ACS_API_KEY", False)
+    assert isinstance(refused.value, CourierRejected)  # code knowing only the two classes still stops
 
 
 async def test_wrong_base_url_is_rejected_naming_the_setting(acs: ACSSimulator, make_acs_courier: MakeCourier) -> None:
     courier = make_acs_courier(acs, api_base=f"{acs.base_url}/ACSRestServices/apx")
-    with pytest.raises(CourierRejected, match="EMPORIO_ACS_API_BASE"):
+    with pytest.raises(CourierMisconfigured, match="EMPORIO_ACS_API_BASE") as refused:
         await courier.track("7227889174")
+    assert (refused.value.setting, refused.value.unreachable) == ("EMPORIO_ACS_API_BASE", False)
 
 
-async def test_unreachable_acs_is_unavailable(acs: ACSSimulator, make_acs_courier: MakeCourier) -> None:
+async def test_refused_connection_is_a_misconfigured_base_url(acs: ACSSimulator, make_acs_courier: MakeCourier) -> None:
+    """ACS answers 406 or 5xx when busy; a refused connection means the base URL is wrong."""
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     courier = make_acs_courier(acs, api_base=f"http://127.0.0.1:{port}/ACSRestServices/api")
-    with pytest.raises(CourierUnavailable, match="unreachable"):
+    with pytest.raises(CourierMisconfigured, match="unreachable") as refused:
         await courier.track("7227889174")
+    assert (refused.value.setting, refused.value.unreachable) == ("EMPORIO_ACS_API_BASE", True)
+    assert f"127.0.0.1:{port}" in str(refused.value)
 
 
 async def test_real_rate_limit_is_unavailable_and_pacing_avoids_it(

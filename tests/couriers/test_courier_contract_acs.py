@@ -1,4 +1,5 @@
-"""The ACS courier passes the courier contract suite against the ACS simulator."""
+"""The ACS courier passes the courier contract suite against the ACS simulator, held to the
+capabilities it declares (no idempotent creation, so orphans are reported at the close)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from core.testing.courier_contract import (
-    CourierCapabilities,
     CourierHarness,
     Outcome,
     RemoteCourierContract,
@@ -51,18 +51,18 @@ class TestAcsCourierContract(RemoteCourierContract):
     ) -> AsyncIterator[CourierHarness]:
         yield CourierHarness(
             courier=make_acs_courier(acs),
-            capabilities=CourierCapabilities(
-                idempotent_create=False,
-                multipart=True,
-                cancel_refused_after_close=True,
-                close_reports_unprinted=True,
-                manifest_reference=True,
-                cash_on_delivery=True,
-                max_labels_per_call=10,
-            ),
             today=athens_today,
             vouchers_for=lambda shipment_id: len(acs.vouchers_for_reference(shipment_id, include_deleted=False)),
             script_status=script(acs),
             inject_unavailable=lambda fault: acs.inject_faults(FAULTS[fault]),
             inject_timeout_after_commit=lambda: acs.inject_faults("timeout_after_commit"),
         )
+
+
+def test_acs_declares_what_the_suite_holds_it_to() -> None:
+    """The flags the contract reads come from the plugin, not from this test: ACS has no
+    idempotency key, so it must report unprinted vouchers at the daily close instead."""
+    caps = AcsCourier.capabilities
+    assert (caps.idempotent_create, caps.close_reports_unprinted) == (False, True)
+    assert (caps.cod, caps.returns, caps.lockers, caps.in_store_pickup) == (True, True, False, False)
+    assert caps.max_labels_per_call == 10

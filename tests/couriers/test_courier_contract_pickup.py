@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from core.hookspecs.couriers import CourierRejected, VoucherRequest
 from core.plugins import PluginHost
-from core.testing.courier_contract import CourierCapabilities, CourierContract, CourierHarness, sample_request
+from core.testing.courier_contract import CourierContract, CourierHarness, sample_request
 from plugins.courier_pickup import StorePickupCourier, pickup_code, pickup_slip_pdf
 from tests.couriers.support import athens_today
-
-PICKUP_CAPABILITIES = CourierCapabilities(idempotent_create=True, max_labels_per_call=10)
 
 
 class TestStorePickupContract(CourierContract):
     @pytest.fixture
     def courier_harness(self) -> CourierHarness:
-        return CourierHarness(courier=StorePickupCourier(), capabilities=PICKUP_CAPABILITIES)
+        return CourierHarness(courier=StorePickupCourier())
 
 
 class TestKeyedStorePickupContract(CourierContract):
     @pytest.fixture
     def courier_harness(self) -> CourierHarness:
-        return CourierHarness(courier=StorePickupCourier(secret=b"k3y"), capabilities=PICKUP_CAPABILITIES)
+        return CourierHarness(courier=StorePickupCourier(secret=b"k3y"))
+
+
+def test_store_pickup_declares_click_and_collect() -> None:
+    """The core finds the click-and-collect courier by this flag, never by its name."""
+    caps = StorePickupCourier.capabilities
+    assert (caps.in_store_pickup, caps.idempotent_create, caps.cod) == (True, True, True)
+    assert (caps.lockers, caps.returns) == (False, False)
 
 
 def _request(shipment_id: str) -> VoucherRequest:
@@ -45,26 +51,28 @@ def assert_valid_pdf(pdf: bytes) -> None:
         assert pdf[offset:].startswith(b"%d 0 obj\n" % number)
 
 
+KEY = b"k3y-of-sixteen-bytes"
+
+
 async def test_pickup_code_is_deterministic_per_shipment() -> None:
-    courier = StorePickupCourier()
+    courier = StorePickupCourier(secret=KEY)
     first = await courier.create_voucher(_request("shp_42"))
     again = await courier.create_voucher(_request("shp_42"))
     other = await courier.create_voucher(_request("shp_43"))
     assert first == again
     assert first.tracking_number != other.tracking_number
     assert re.fullmatch(r"PU-[2-9A-HJ-NP-Z]{8}", first.tracking_number)
-    assert first.tracking_number == pickup_code("shp_42")
+    assert first.tracking_number == pickup_code("shp_42", KEY)
 
 
 def test_a_secret_changes_the_codes() -> None:
-    assert pickup_code("shp_42", b"one") != pickup_code("shp_42")
     assert pickup_code("shp_42", b"one") != pickup_code("shp_42", b"two")
     assert pickup_code("shp_42", b"one") == pickup_code("shp_42", b"one")
 
 
 async def test_pickup_slip_is_a_structurally_valid_pdf() -> None:
     courier = StorePickupCourier()
-    codes = [pickup_code(f"shp_{i}") for i in range(3)]
+    codes = [pickup_code(f"shp_{i}", KEY) for i in range(3)]
     pdf = await courier.label_pdf(codes)
     assert_valid_pdf(pdf)
     assert pdf.count(b"/Type /Page ") == 3
@@ -75,7 +83,7 @@ async def test_pickup_slip_is_a_structurally_valid_pdf() -> None:
 
 async def test_codes_are_checked_case_insensitively() -> None:
     courier = StorePickupCourier()
-    code = pickup_code("shp_1")
+    code = pickup_code("shp_1", KEY)
     snapshot = await courier.track(f" {code.lower()} ")
     assert snapshot.tracking_number == code
     with pytest.raises(CourierRejected, match="not a store pickup code"):
@@ -84,13 +92,14 @@ async def test_codes_are_checked_case_insensitively() -> None:
         await courier.label_pdf([])
 
 
-def test_registered_by_its_plugin_module(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_registered_by_its_plugin_module(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("EMPORIO_PICKUP_CODE_SECRET", raising=False)
+    monkeypatch.setenv("EMPORIO_DATA_DIR", str(tmp_path))
     host = PluginHost(builtins=("plugins.courier_pickup.courier",), entry_points=False)
     registered = host.couriers["store_pickup"]
     assert isinstance(registered.value, StorePickupCourier)
     assert registered.plugin == "plugins.courier_pickup.courier"
-    assert repr(registered.value) == "StorePickupCourier(keyed=False)"
-    monkeypatch.setenv("EMPORIO_PICKUP_CODE_SECRET", "s3cret")
+    assert repr(registered.value) == f"StorePickupCourier(key={str(tmp_path / 'pickup-code.key')!r})"
+    monkeypatch.setenv("EMPORIO_PICKUP_CODE_SECRET", "s3cret-of-16-chars")
     keyed = PluginHost(builtins=("plugins.courier_pickup.courier",), entry_points=False).couriers["store_pickup"]
-    assert repr(keyed.value) == "StorePickupCourier(keyed=True)"
+    assert repr(keyed.value) == "StorePickupCourier(key='setting')"

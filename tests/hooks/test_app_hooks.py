@@ -18,13 +18,15 @@ from litestar import get
 from api.app import create_app
 from api.auth import OPS
 from core.customers.tables import Customer
-from core.domain.events import DomainEvent
+from core.domain.events import DomainEvent, EventType, OrderPlaced
 from core.domain.imports import ImportContext, ImportKind, ImportLineError, ImportRow
 from core.domain.jobs import JobSpec
 from core.domain.kpis import Fact, FactQuery, FactSource, KPIDefinition, count, ratio
+from core.domain.orders import OrderStatus
 from core.domain.policies import PolicyKind
 from core.domain.time import as_utc
 from core.hookspecs import hookimpl
+from core.hookspecs.app import EventContext
 from core.jobs.embedded_redis import ensure_embedded_redis
 from core.jobs.queue import Queue
 from core.jobs.tables import Event
@@ -480,13 +482,13 @@ async def test_hook_register_policy_kinds_refuses_a_duplicate_kind(runtime: Runt
 
 class AsyncListener:
     def __init__(self) -> None:
-        self.seen: list[tuple[DomainEvent, Runtime]] = []
+        self.seen: list[tuple[DomainEvent, EventContext]] = []
 
     @hookimpl
-    async def on_event(self, event: DomainEvent, runtime: Runtime) -> None:
+    async def on_event(self, event: DomainEvent, context: EventContext) -> None:
         await asyncio.sleep(0)  # a real coroutine, awaited by the host
-        if event.type == "order.placed":
-            self.seen.append((event, runtime))
+        if isinstance(event.data, OrderPlaced):
+            self.seen.append((event, context))
 
 
 class SyncListener:
@@ -515,15 +517,23 @@ async def test_hook_on_event(api: Any, worker: Runtime) -> None:
             return bool(listener.seen) and await _processed(order["id"])
 
         await eventually(delivered, what="order.placed to reach the inline plugin")
-    event, runtime = listener.seen[0]
+    event, context = listener.seen[0]
     assert [e.order_id for e, _ in listener.seen] == [order["id"]]
     assert isinstance(event, DomainEvent)
-    assert event.type == "order.placed"
+    assert event.type is EventType.ORDER_PLACED
     assert event.customer_id == order["customer_id"]
-    assert event.payload["channel"] == "web"
-    assert event.payload["total"] == 1500
+    placed = event.data_as(OrderPlaced)  # the payload, decoded and validated into its Struct
+    assert (placed.channel, placed.total, placed.currency, placed.status) == (
+        "web",
+        1500,
+        "EUR",
+        OrderStatus.PENDING_PAYMENT,
+    )
     assert isinstance(event.occurred_at, datetime)
-    assert runtime is worker
+    # The narrow context, not the engine: settings, unit of work, enqueue and once, nothing else.
+    assert isinstance(context, EventContext) and not isinstance(context, Runtime)
+    assert context.settings is worker.settings
+    assert not hasattr(context, "db") and not hasattr(context, "host") and not hasattr(context, "queue")
 
 
 async def test_hook_on_event_sync_implementation(api: Any, worker: Runtime) -> None:
@@ -537,3 +547,34 @@ async def test_hook_on_event_sync_implementation(api: Any, worker: Runtime) -> N
 
         await eventually(delivered, what="order.placed to reach the sync inline plugin")
     assert listener.types.count("order.placed") == 1
+
+
+class EnqueueingListener:
+    """Does its work in a job of its own, queued through the context and keyed by the event."""
+
+    @hookimpl
+    async def on_event(self, event: DomainEvent, context: EventContext) -> None:
+        if isinstance(event.data, OrderPlaced):
+            await context.enqueue("inline.touch", f"placed-{event.order_id}", key=f"{event.id}:touch")
+
+
+async def test_hook_on_event_context_enqueues_the_plugins_job(api: Any, runtime: Runtime) -> None:
+    await seed_shop(api)
+    JOB_RUNS.clear()
+    with (
+        inline_plugin(runtime.host, JobsPlugin(), name="inline-jobs"),
+        inline_plugin(runtime.host, EnqueueingListener(), name="inline-enqueueing-listener"),
+    ):
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_worker(runtime, stop))  # started once the job is registered
+        try:
+            order = await place_order(api)
+
+            async def ran() -> bool:
+                return (f"placed-{order['id']}", True) in JOB_RUNS
+
+            await eventually(ran, what="the job queued by on_event to run")
+        finally:
+            stop.set()
+            await task
+    assert JOB_RUNS.count((f"placed-{order['id']}", True)) == 1

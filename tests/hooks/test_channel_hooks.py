@@ -3,7 +3,7 @@ may then carry once the channel registry is synced (`ensure_channels`, run at AP
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -11,7 +11,16 @@ import pytest
 
 from core.catalogue.catalogue import ensure_channels
 from core.hookspecs import hookimpl
-from core.hookspecs.channels import ChannelNotice, RejectedLine, SalesChannelConnector
+from core.hookspecs.channels import (
+    Acceptance,
+    ChannelNotice,
+    ChannelOrder,
+    ChannelOrderNotFound,
+    ChannelOrderState,
+    NoticeKind,
+    Rejection,
+    SalesChannelConnector,
+)
 from core.plugins import PluginError
 from core.runtime import Runtime
 from core.testing.fixtures import inline_plugin
@@ -33,10 +42,13 @@ class Agora:
             raise PermissionError("bad secret")
         return msgspec.json.decode(body, type=ChannelNotice)
 
-    async def accept(self, external_id: str, parcels: int, pickup_location: str | None) -> None:
+    async def fetch_order(self, external_id: str) -> ChannelOrder:
+        raise ChannelOrderNotFound(f"no order {external_id}", external_id=external_id, code="not_found")
+
+    async def accept(self, external_id: str, acceptance: Acceptance) -> None:
         self.accepted.append(external_id)
 
-    async def reject(self, external_id: str, lines: Sequence[RejectedLine]) -> None:
+    async def reject(self, external_id: str, rejection: Rejection) -> None:
         return None
 
     async def mark_ready(self, external_id: str) -> None:
@@ -88,10 +100,10 @@ async def test_hook_register_sales_channels(api: Any, runtime: Runtime) -> None:
         listed = (await api.get("/v1/orders", params={"channel": "inline-agora"}, as_="ops")).json()["items"]
         assert [o["id"] for o in listed] == [placed.json()["id"]]
         # the connector object is the one the core talks back to
-        notice = runtime.host.channels["inline-agora"].value.parse_webhook(
-            {"x-agora-secret": "s3cret"}, b'{"event": "order_cancelled", "external_id": "AG-1"}'
-        )
-        assert (notice.event, notice.external_id) == ("order_cancelled", "AG-1")
+        body = b'{"kind": "order_updated", "external_id": "AG-1", "state_change": {"old": "open", "new": "cancelled"}}'
+        notice = runtime.host.channels["inline-agora"].value.parse_webhook({"x-agora-secret": "s3cret"}, body)
+        assert (notice.kind, notice.external_id) == (NoticeKind.ORDER_UPDATED, "AG-1")
+        assert notice.state_change is not None and notice.state_change.new is ChannelOrderState.CANCELLED
     assert "inline-agora" not in runtime.host.channels
 
 
@@ -110,7 +122,9 @@ async def test_hook_register_sales_channels_refuses_incomplete_or_duplicate_conn
     ):
         runtime.host.channels  # noqa: B018 - the registry is built on first access
     assert "'inline-stalls'" in str(refused.value)
-    assert "Stall does not satisfy SalesChannelConnector (missing: accept, mark_ready, reject)" in str(refused.value)
+    assert "Stall does not satisfy SalesChannelConnector (missing: accept, fetch_order, mark_ready, reject)" in str(
+        refused.value
+    )
     with (
         inline_plugin(runtime.host, ChannelPlugin(Agora(), Agora()), name="inline-twice"),
         pytest.raises(PluginError, match=r"'inline-twice' registered 'inline-agora'.*'inline-twice' already did"),

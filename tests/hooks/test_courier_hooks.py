@@ -1,6 +1,8 @@
 """register_couriers: an inline courier is stamped with its plugin, carries the shipments of
 routed orders, and is asked for the voucher and label when a shipment is packed; objects that
-break the Courier protocol or reuse a name are refused."""
+break the Courier protocol or reuse a name are refused. The core picks couriers by the
+capabilities they declare (click and collect, return labels), never by their names, and a
+parcel the courier reports lost stays lost."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from core.hookspecs import hookimpl
 from core.hookspecs.couriers import (
     CodRemittance,
     Courier,
+    CourierCapabilities,
     CourierRejected,
     Manifest,
     ShipmentStatus,
@@ -22,7 +25,7 @@ from core.hookspecs.couriers import (
     Voucher,
     VoucherRequest,
 )
-from core.plugins import PluginError
+from core.plugins import PluginError, PluginHost
 from core.runtime import Runtime
 from core.testing.fixtures import inline_plugin
 
@@ -33,10 +36,12 @@ class Pigeon:
     """A courier that answers at once and remembers what it was asked."""
 
     name = "inline-pigeon"
+    capabilities = CourierCapabilities(idempotent_create=True, cod=True)
 
     def __init__(self) -> None:
         self.vouchers: list[VoucherRequest] = []
         self.labels: list[list[str]] = []
+        self.status = ShipmentStatus.IN_TRANSIT
 
     async def create_voucher(self, request: VoucherRequest) -> Voucher:
         self.vouchers.append(request)
@@ -50,7 +55,7 @@ class Pigeon:
         return None
 
     async def track(self, tracking_number: str) -> TrackingSnapshot:
-        return TrackingSnapshot(tracking_number=tracking_number, status=ShipmentStatus.IN_TRANSIT)
+        return TrackingSnapshot(tracking_number=tracking_number, status=self.status)
 
     async def close_dispatch(self, location: str, pickup_date: date) -> Manifest:
         return Manifest(reference=None, tracking_numbers=[])
@@ -60,6 +65,22 @@ class Pigeon:
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Sequence[TrackingSnapshot]:
         raise CourierRejected("pigeons do not push updates")
+
+
+class Counter(Pigeon):
+    """Keeps the parcel at the shop's counter (click and collect), whatever it is called."""
+
+    name = "inline-counter"
+    capabilities = CourierCapabilities(idempotent_create=True, in_store_pickup=True)
+
+
+class Van(Pigeon):
+    name = "inline-van"
+    capabilities = CourierCapabilities(idempotent_create=True, cod=True, returns=True)
+
+
+class Bike(Pigeon):
+    name = "inline-bike"
 
 
 class CourierPlugin:
@@ -141,7 +162,7 @@ async def test_hook_register_couriers_refuses_what_breaks_the_protocol(runtime: 
     message = str(refused.value)
     assert "'inline-bicycles'" in message
     assert "Bicycle does not satisfy Courier" in message
-    assert "missing: cancel_voucher, close_dispatch, cod_report, label_pdf, parse_webhook)" in message
+    assert "missing: cancel_voucher, capabilities, close_dispatch, cod_report, label_pdf, parse_webhook)" in message
 
 
 async def test_hook_register_couriers_refuses_a_duplicate_name(runtime: Runtime) -> None:
@@ -153,3 +174,115 @@ async def test_hook_register_couriers_refuses_a_duplicate_name(runtime: Runtime)
         runtime.host.couriers  # noqa: B018
     assert "plugin 'inline-loft-b' registered 'inline-pigeon' in register_couriers" in str(refused.value)
     assert "plugin 'inline-loft-a' already did" in str(refused.value)
+
+
+class Boasting(Pigeon):
+    name = "inline-boasting"
+    capabilities = {"cod": True, "lockers": True}  # type: ignore[assignment]  # noqa: RUF012 - what the host refuses
+
+
+async def test_hook_register_couriers_refuses_undeclared_capabilities(runtime: Runtime) -> None:
+    with (
+        inline_plugin(runtime.host, CourierPlugin(Boasting()), name="inline-boasts"),
+        pytest.raises(PluginError) as refused,
+    ):
+        runtime.host.couriers  # noqa: B018
+    assert "'inline-boasts'" in str(refused.value)
+    assert "Boasting.capabilities must be a CourierCapabilities, got {'cod': True, 'lockers': True}" in str(
+        refused.value
+    )
+
+
+def test_hook_register_couriers_capabilities_choose_the_courier(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Click and collect goes to whoever declares `in_store_pickup`; parcels leave with the first
+    carrier (or EMPORIO_DEFAULT_COURIER), return labels with one declaring `returns`."""
+    monkeypatch.delenv("EMPORIO_DEFAULT_COURIER", raising=False)
+    host = PluginHost(builtins=(), entry_points=False)
+    host.add(CourierPlugin(Counter(), Bike(), Van()), "inline-fleet")
+    couriers = host.couriers
+    assert routing.in_store_courier(couriers) == "inline-counter"
+    assert routing.carrier_for(couriers) == "inline-bike"  # the first carrier; the counter carries nothing
+    assert routing.carrier_for(couriers, for_return=True) == "inline-van"
+    monkeypatch.setenv("EMPORIO_DEFAULT_COURIER", "inline-van")
+    assert routing.carrier_for(couriers) == "inline-van"
+    monkeypatch.setenv("EMPORIO_DEFAULT_COURIER", "inline-bike")
+    assert routing.carrier_for(couriers, for_return=True) == "inline-van"  # the bike makes no return labels
+    monkeypatch.setenv("EMPORIO_DEFAULT_COURIER", "inline-counter")
+    assert routing.carrier_for(couriers) is None  # a counter is never a carrier: packing then says so
+    bare = PluginHost(builtins=(), entry_points=False)
+    bare.add(CourierPlugin(Bike()), "inline-one-bike")
+    assert routing.in_store_courier(bare.couriers) is None
+    assert routing.carrier_for(bare.couriers, for_return=True) is None
+
+
+async def test_hook_register_couriers_click_and_collect_waits_at_the_counter(api: Any, runtime: Runtime) -> None:
+    """A pickup order's parcel at the pickup store goes to the in-store courier (found by its
+    capability); the daily close leaves it on the shelf, and collection delivers it."""
+    product = {"sku": "CANDLE-CC", "name": "Candle", "price": {"amount": 1200, "currency": "EUR"}, "weight_g": 300}
+    assert (await api.post("/v1/products", json=product, as_="ops")).status_code == 201
+    store = {"code": "STORE-CC", "name": "Store", "type": "store", "ships": False, "pickup": True, "priority": 1}
+    assert (await api.post("/v1/locations", json=store, as_="ops")).status_code == 201
+    assert (await api.put("/v1/inventory/STORE-CC/CANDLE-CC", json={"on_hand": 2}, as_="ops")).status_code == 200
+    body = {
+        "channel": "web",
+        "customer": {"email": "nikos@example.gr", "name": "Nikos"},
+        "lines": [{"sku": "CANDLE-CC", "qty": 1}],
+        "delivery": {"method": "pickup", "pickup_location": "STORE-CC"},
+        "payment": {"provider": "cod"},
+    }
+    placed = await api.post("/v1/orders", json=body, as_="storefront")
+    assert placed.status_code == 201, placed.text
+    order_id = placed.json()["id"]
+    await routing.route_order(runtime, order_id)
+    [shipment] = (await api.get("/v1/shipments", params={"order_id": order_id}, as_="ops")).json()["items"]
+    assert shipment["courier"] == routing.in_store_courier(runtime.host.couriers) == "store_pickup"
+    pick = {"picker": "p1", "lines": [{"sku": "CANDLE-CC", "picked_qty": 1}]}
+    assert (await api.post(f"/v1/shipments/{shipment['id']}/pick", json=pick, as_="ops")).status_code == 200
+    packed = await api.post(f"/v1/shipments/{shipment['id']}/pack", as_="ops")
+    assert packed.status_code == 200, packed.text
+    assert packed.json()["tracking_number"].startswith("PU-")
+    closed = await api.post("/v1/dispatch/STORE-CC/close", as_="ops")
+    assert closed.status_code == 200, closed.text
+    assert (closed.json()["shipments"], closed.json()["manifests"]) == (0, [])
+    waiting = (await api.get(f"/v1/shipments/{shipment['id']}", as_="ops")).json()
+    assert (waiting["status"], waiting["shipped_at"]) == ("label_created", None)
+    code = {"code": packed.json()["tracking_number"]}  # the customer shows the pickup code
+    collected = await api.post(f"/v1/shipments/{shipment['id']}/collected", json=code, as_="ops")
+    assert collected.status_code == 200, collected.text
+    assert collected.json()["status"] == "delivered"
+
+
+async def test_hook_register_couriers_a_lost_parcel_stays_lost(
+    api: Any, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pigeon = Pigeon()
+    monkeypatch.setenv("EMPORIO_DEFAULT_COURIER", "inline-pigeon")
+    with inline_plugin(runtime.host, CourierPlugin(pigeon), name="inline-lost"):
+        product = {"sku": "VASE-LOST", "name": "Vase", "price": {"amount": 3000, "currency": "EUR"}, "weight_g": 900}
+        assert (await api.post("/v1/products", json=product, as_="ops")).status_code == 201
+        location = {"code": "WH-LOST", "name": "Lost and found", "type": "warehouse"}
+        assert (await api.post("/v1/locations", json=location, as_="ops")).status_code == 201
+        assert (await api.put("/v1/inventory/WH-LOST/VASE-LOST", json={"on_hand": 1}, as_="ops")).status_code == 200
+        body = {
+            "channel": "web",
+            "customer": {"email": "anna@example.gr", "name": "Anna"},
+            "lines": [{"sku": "VASE-LOST", "qty": 1}],
+            "shipping_address": ADDRESS,
+            "payment": {"provider": "cod"},
+        }
+        placed = await api.post("/v1/orders", json=body, as_="storefront")
+        assert placed.status_code == 201, placed.text
+        await routing.route_order(runtime, placed.json()["id"])
+        params = {"order_id": placed.json()["id"]}
+        [shipment] = (await api.get("/v1/shipments", params=params, as_="ops")).json()["items"]
+        pick = {"picker": "p2", "lines": [{"sku": "VASE-LOST", "picked_qty": 1}]}
+        assert (await api.post(f"/v1/shipments/{shipment['id']}/pick", json=pick, as_="ops")).status_code == 200
+        assert (await api.post(f"/v1/shipments/{shipment['id']}/pack", as_="ops")).status_code == 200
+        pigeon.status = ShipmentStatus.LOST
+        lost = await api.post(f"/v1/shipments/{shipment['id']}/refresh-tracking", as_="ops")
+        assert lost.status_code == 200, lost.text
+        assert lost.json()["status"] == "lost"
+        assert lost.json()["shipped_at"] is not None  # it left the warehouse before it was lost
+        pigeon.status = ShipmentStatus.DELIVERED  # a confused tracker later: lost is final
+        again = await api.post(f"/v1/shipments/{shipment['id']}/refresh-tracking", as_="ops")
+        assert again.json()["status"] == "lost"

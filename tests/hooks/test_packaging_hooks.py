@@ -1,16 +1,19 @@
 """evaluate_packaging (firstresult): the later-registered plugin is asked first, the first
-non-None plan wins, None passes; the policy document and its version reach the plugin as given."""
+non-None plan wins, None passes; the policy document reaches the plugin typed, with its version."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+import msgspec
+
+from core.fulfilment.shipments import plan_packaging
 from core.hookspecs import hookimpl
 from core.hookspecs.packaging import BoxChoice, Insert, PackagingPlan, PackagingRequest, PackItem
 from core.runtime import Runtime
 from core.testing.fixtures import inline_plugin
+from plugins.packaging_default.policy import DEFAULT_POLICY, PackagingPolicy
 
 REQUEST = PackagingRequest(
     order_id="ord_test",
@@ -22,7 +25,16 @@ REQUEST = PackagingRequest(
     locale="el",
     on_date=date(2025, 12, 20),
 )
-POLICY = {"boxes": [{"code": "L", "max_weight_g": 5000}], "thank_you_note": {"segments": ["first_order"]}}
+
+
+class OneBox(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A packaging document of the test plugin's own type."""
+
+    box: str
+    max_weight_g: int
+
+
+POLICY = OneBox(box="L", max_weight_g=5000)
 
 
 class FixedPacker:
@@ -30,11 +42,11 @@ class FixedPacker:
 
     def __init__(self, box: str | None) -> None:
         self.box = box
-        self.calls: list[tuple[PackagingRequest, Mapping[str, Any], int]] = []
+        self.calls: list[tuple[PackagingRequest, msgspec.Struct, int]] = []
 
     @hookimpl
     def evaluate_packaging(
-        self, request: PackagingRequest, policy: Mapping[str, Any], policy_version: int
+        self, request: PackagingRequest, policy: msgspec.Struct, policy_version: int
     ) -> PackagingPlan | None:
         self.calls.append((request, policy, policy_version))
         if self.box is None:
@@ -75,3 +87,15 @@ async def test_hook_evaluate_packaging(runtime: Runtime) -> None:
         first.box = None
         assert evaluate(runtime) == baseline  # both pass: the plugins installed before them decide
     assert evaluate(runtime) == baseline
+
+
+async def test_hook_evaluate_packaging_gets_the_typed_document_from_the_core(app_client: Any, runtime: Runtime) -> None:
+    """The core decodes the current `packaging` document into the kind's declared type (the
+    default plugin's PackagingPolicy, version 0 until ops save one) before asking."""
+    packer = FixedPacker("BOX-M")
+    with inline_plugin(runtime.host, packer, name="inline-packer"):
+        plan = await plan_packaging(runtime, REQUEST)
+    assert plan is not None and [b.box for b in plan.boxes] == ["BOX-M"]
+    [(request, policy, version)] = packer.calls
+    assert (request, version) == (REQUEST, 0)
+    assert isinstance(policy, PackagingPolicy) and policy == DEFAULT_POLICY

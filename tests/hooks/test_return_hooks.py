@@ -1,16 +1,20 @@
 """evaluate_return_request (firstresult): the later-registered policy plugin is asked first, the
-first non-None decision wins (a decline carries its reason), None passes to the next."""
+first non-None decision wins (a decline carries its reason), None passes to the next; the policy
+reaches plugins as its typed document, decoded by the core."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from core.hookspecs import hookimpl
 from core.hookspecs.returns import ReturnDecision, ReturnLineRequest, ReturnRequestContext, ReturnVerdict
+from core.returns import returns
 from core.runtime import Runtime
 from core.testing.fixtures import inline_plugin
+from plugins.returns_default.policy import DEFAULT_POLICY, ReturnPolicy
 
 REQUEST = ReturnRequestContext(
     order_id="ord_test",
@@ -20,7 +24,15 @@ REQUEST = ReturnRequestContext(
     locale="el",
     lines=[ReturnLineRequest(sku="SHOE-42", qty=1, reason="wrong_size", resolution="refund", unit_price=7900)],
 )
-POLICY = {"window_days": 14}
+
+
+class WindowOnly(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A return policy document of the test plugin's own type."""
+
+    window_days: int
+
+
+POLICY = WindowOnly(window_days=14)
 
 
 class WindowPolicy:
@@ -28,15 +40,17 @@ class WindowPolicy:
 
     def __init__(self, *, approve: bool) -> None:
         self.approve = approve
-        self.calls: list[tuple[ReturnRequestContext, Mapping[str, Any], int]] = []
+        self.calls: list[tuple[ReturnRequestContext, msgspec.Struct, int]] = []
 
     @hookimpl
     def evaluate_return_request(
-        self, request: ReturnRequestContext, policy: Mapping[str, Any], policy_version: int
+        self, request: ReturnRequestContext, policy: msgspec.Struct, policy_version: int
     ) -> ReturnDecision | None:
         self.calls.append((request, policy, policy_version))
+        if not isinstance(policy, WindowOnly):
+            return None  # not our document type: another plugin declared the kind
         assert request.delivered_at is not None
-        if (request.requested_at - request.delivered_at).days > policy["window_days"]:
+        if (request.requested_at - request.delivered_at).days > policy.window_days:
             return ReturnDecision(
                 verdict=ReturnVerdict.DECLINED,
                 reason="Η προθεσμία επιστροφής έληξε",
@@ -48,7 +62,7 @@ class WindowPolicy:
 class ApproveEverything:
     @hookimpl
     def evaluate_return_request(
-        self, request: ReturnRequestContext, policy: Mapping[str, Any], policy_version: int
+        self, request: ReturnRequestContext, policy: msgspec.Struct, policy_version: int
     ) -> ReturnDecision | None:
         return ReturnDecision(verdict=ReturnVerdict.APPROVED, shop_pays_shipping=True, policy_version=policy_version)
 
@@ -83,7 +97,20 @@ async def test_hook_evaluate_return_request(runtime: Runtime) -> None:
     assert evaluate(runtime) == baseline
 
 
-def msgspec_replace(request: ReturnRequestContext, **changes: Any) -> ReturnRequestContext:
-    import msgspec
+async def test_hook_evaluate_return_request_gets_the_typed_document_from_the_core(
+    app_client: Any, runtime: Runtime
+) -> None:
+    """The core decodes the current `returns` document into the kind's declared type (here the
+    default plugin's ReturnPolicy, version 0) before asking; a plugin of another type passes."""
+    window = WindowPolicy(approve=True)
+    with inline_plugin(runtime.host, window, name="inline-window"):
+        decision, version = await returns.evaluate(runtime, REQUEST)
+    assert version == 0
+    [(request, policy, policy_version)] = window.calls
+    assert (request, policy_version) == (REQUEST, 0)
+    assert isinstance(policy, ReturnPolicy) and policy == DEFAULT_POLICY
+    assert decision.policy_version == 0  # the default plugin decided, after the inline one passed
 
+
+def msgspec_replace(request: ReturnRequestContext, **changes: Any) -> ReturnRequestContext:
     return msgspec.structs.replace(request, **changes)

@@ -251,14 +251,21 @@ def test_evaluate_packaging_applies_a_saved_document_and_echoes_its_version(host
         locale="en",
         on_date=date(2025, 6, 1),
     )
-    plan = host.pm.hook.evaluate_packaging(request=request, policy=document, policy_version=7)
+    typed = validate(PACKAGING, document)  # the core decodes the saved document before the hook
+    plan = host.pm.hook.evaluate_packaging(request=request, policy=typed, policy_version=7)
     assert isinstance(plan, PackagingPlan)
     assert plan.policy_version == 7
     assert [b.box for b in plan.boxes] == ["S"]
     assert [(i.kind, i.code) for i in plan.inserts] == [("thank_you_note", "THANKS-AGAIN")]
 
 
-def test_evaluate_packaging_passes_on_a_document_of_another_shape(host: PluginHost) -> None:
+class OtherPackagingPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Another plugin's packaging document, declared under the same kind."""
+
+    boxes: list[str]
+
+
+def test_evaluate_packaging_passes_on_a_document_of_another_type(host: PluginHost) -> None:
     request = PackagingRequest(
         order_id="ord_1",
         shipment_id=None,
@@ -269,5 +276,5 @@ def test_evaluate_packaging_passes_on_a_document_of_another_shape(host: PluginHo
         locale="el",
         on_date=date(2025, 6, 1),
     )
-    other = {"boxes": [{"code": "L", "max_weight_g": 5000}], "thank_you_note": {"segments": ["first_order"]}}
+    other = OtherPackagingPolicy(boxes=["L"])
     assert host.pm.hook.evaluate_packaging(request=request, policy=other, policy_version=1) is None

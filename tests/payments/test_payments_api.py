@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.domain.events import OrderDelivered, OrderShipped
 from core.jobs import outbox as events
 from core.runtime import Runtime
 from plugins.psp_stripe import StripeProcessor
@@ -43,10 +44,10 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     return body
 
 
-async def emit(runtime: Runtime, event_type: str, order_id: str) -> None:
+async def emit(runtime: Runtime, event: OrderShipped | OrderDelivered, order_id: str) -> None:
     """What fulfilment will record when the parcel leaves or arrives."""
     async with runtime.unit_of_work():
-        await events.record(event_type, order_id=order_id, subject_type="order", subject_id=order_id)
+        await events.record(event, order_id=order_id, subject_id=order_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,10 +112,10 @@ async def test_cash_on_delivery_order_is_confirmed_at_once(api: Api, shop: Shop)
 async def test_cash_is_captured_on_delivery_not_on_shipment(runtime: Runtime, shop: Shop, worker: Runtime) -> None:
     order = await shop.order("cod", qty=2)
     payment_id = order["payments"][0]["id"]
-    await emit(runtime, "order.shipped", order["id"])
+    await emit(runtime, OrderShipped(), order["id"])
     await shop.settled()
     assert (await shop.payment(payment_id))["status"] == "authorized"  # the courier has not collected yet
-    await emit(runtime, "order.delivered", order["id"])
+    await emit(runtime, OrderDelivered(), order["id"])
     await shop.settled()
     payment = await shop.payment(payment_id)
     assert (payment["status"], payment["captured"]) == ("captured", 2 * PRICE)
@@ -233,13 +234,13 @@ async def test_card_captured_when_the_order_ships(
     order = await shop.order("stripe", qty=1)
     payment_id = order["payments"][0]["id"]
     assert (await shop.confirm(payment_id, "pm_card_mastercard")).status_code == 200
-    await emit(runtime, "order.shipped", order["id"])
+    await emit(runtime, OrderShipped(), order["id"])
     await shop.settled()
     payment = await shop.payment(payment_id)
     assert (payment["status"], payment["captured"]) == ("captured", PRICE)
     [intent] = [pi for pi in stripe_sim.payment_intents if pi["id"] == payment["psp_reference"]]
     assert [c["amount"] for c in intent["captures"]] == [PRICE]
     # Delivered later: nothing left to capture, nothing captured twice.
-    await emit(runtime, "order.delivered", order["id"])
+    await emit(runtime, OrderDelivered(), order["id"])
     await shop.settled()
     assert len(next(pi for pi in stripe_sim.payment_intents if pi["id"] == payment["psp_reference"])["captures"]) == 1

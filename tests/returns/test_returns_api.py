@@ -11,7 +11,9 @@ import msgspec
 
 from core.catalogue.tables import InventoryMovement
 from core.db.database import utcnow
+from core.domain.events import ConfirmedBy, EventType, OrderConfirmed, decode_payload
 from core.fulfilment.tables import Shipment
+from core.jobs.tables import Event
 from core.orders.tables import OrderLine
 from core.payments.tables import MoneyMovement
 from core.returns import returns
@@ -264,6 +266,13 @@ async def test_a_replacement_is_a_free_confirmed_order(api: Api, store: Store) -
     assert body["lines"][0]["replacement_cost"] == 1100
     replacement = await store.get_order(body["replacement_order_id"])
     assert replacement["status"] == "confirmed"
+    # Confirmed once (it used to be twice): a reaction to order.confirmed, an e-mail, runs once.
+    confirmed = await Event.select(Event.payload).where(
+        (Event.order_id == replacement["id"]) & (Event.type == EventType.ORDER_CONFIRMED.value)
+    )
+    assert [decode_payload(EventType.ORDER_CONFIRMED, r["payload"]) for r in confirmed] == [
+        OrderConfirmed(by=ConfirmedBy.RETURN, replacement_of=order["id"])
+    ]
     assert replacement["customer_id"] == order["customer_id"]
     assert [(ln["sku"], ln["qty"], ln["unit_price"]["amount"]) for ln in replacement["lines"]] == [("TEE-BLK-M", 1, 0)]
     assert (await store.payment_of(order["id"]))["refunded"] == 0

@@ -1,4 +1,5 @@
-"""Fixtures for the API simulators' own tests (their logic lives in core.testing.simulators)."""
+"""Fixtures for the API simulators' own tests (the simulators live beside their plugins, in
+plugins/*/simulator/)."""
 
 from __future__ import annotations
 

@@ -16,19 +16,14 @@ import asyncio
 import json
 import re
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final, Protocol
 from urllib.parse import parse_qs
 
+from core.testing.asgi import Receive, Scope, Send, SimulatorApp, json_body, read_body, send_response
 from plugins.courier_acs.simulator import handlers
 from plugins.courier_acs.simulator.params import ControlError
 from plugins.courier_acs.simulator.state import ACSState, VoucherView
 from plugins.courier_acs.simulator.wire import Context
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 _API: Final = "/acsrestservices/api/"
 _STATUS_PATH: Final = re.compile(r"^/_simulator/vouchers/\s*(\d+)/status$")
@@ -52,40 +47,9 @@ class SimulatorConfig(Protocol):
     def set_status_from_json(self, voucher_no: str, body: Any) -> VoucherView: ...
 
 
-def _json(payload: Any) -> bytes:
-    # ensure_ascii=False: ACS sends Greek as UTF-8 text, not \u escapes.
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
-
-
 async def _respond(send: Send, status: int, body: bytes, content_type: str = "application/json") -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", f"{content_type}; charset=utf-8".encode("ascii")),
-                (b"content-length", str(len(body)).encode("ascii")),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    """The request body, or None when the client left or sent more than we accept."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunk = bytes(message.get("body", b""))
-        size += len(chunk)
-        if size > _MAX_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    # IIS names the charset on every answer; JSON bodies are compact, Greek as UTF-8 text (json_body).
+    await send_response(send, status, body, content_type=f"{content_type}; charset=utf-8")
 
 
 def _parse(body: bytes) -> Any:
@@ -95,23 +59,18 @@ def _parse(body: bytes) -> Any:
         return None
 
 
-class ACSApp:
+class ACSApp(SimulatorApp):
     """The ASGI callable; stateless itself, everything lives on the simulator."""
 
     def __init__(self, simulator: SimulatorConfig) -> None:
         self.sim = simulator
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
         path: str = scope["path"]
-        body = await _read_body(receive)
+        body = await read_body(receive, limit=_MAX_BODY)
         if body is None:  # too large, or the client already left (then nobody reads this)
-            await _respond(send, 413, _json({"Message": "Request body too large"}))
+            await _respond(send, 413, json_body({"Message": "Request body too large"}))
             return
         lowered = path.rstrip("/").lower()  # IIS routes are case-insensitive
         if lowered.startswith(_API):
@@ -119,30 +78,20 @@ class ACSApp:
         elif path.startswith("/_simulator/"):
             await self._control(scope, method, path, body, send)
         else:
-            await _respond(send, 404, _json({"Message": f"No HTTP resource was found for {path}"}))
-
-    @staticmethod
-    async def _lifespan(receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+            await _respond(send, 404, json_body({"Message": f"No HTTP resource was found for {path}"}))
 
     # --- ACS endpoints --------------------------------------------------------------------------
 
     async def _acs(self, scope: Scope, method: str, endpoint: str, body: bytes, receive: Receive, send: Send) -> None:
         headers = {key.decode("latin-1").lower(): value for key, value in scope["headers"]}
         if headers.get("acsapikey", b"").decode("utf-8", "replace").strip() != self.sim.api_key:
-            await _respond(send, 403, _json(_HTTP_403))
+            await _respond(send, 403, json_body(_HTTP_403))
             return
         if endpoint not in ("acsautorest", "acsautoresthelp"):
-            await _respond(send, 404, _json({"Message": "No HTTP resource was found"}))
+            await _respond(send, 404, json_body({"Message": "No HTTP resource was found"}))
             return
         if not self.sim.state.admit(self.sim.max_calls_per_second):
-            await _respond(send, 406, _json(_HTTP_406))
+            await _respond(send, 406, json_body(_HTTP_406))
             return
         if endpoint == "acsautoresthelp":
             if method == "GET":
@@ -150,18 +99,18 @@ class ACSApp:
                 text = handlers.help_text(query.get("ACSAlias", [None])[0])
                 await _respond(send, 200, text.encode("utf-8"), "text/plain")
             else:
-                await _respond(send, 200, _json(handlers.help_for(_parse(body))))
+                await _respond(send, 200, json_body(handlers.help_for(_parse(body))))
             return
         if method != "POST":
             message = f"The requested resource does not support http method '{method}'."
-            await _respond(send, 405, _json({"Message": message}))
+            await _respond(send, 405, json_body({"Message": message}))
             return
         payload = _parse(body)
         fault = self.sim.state.take_fault(handlers.alias_of(payload))
         if fault == "500":
-            await _respond(send, 500, _json(_HTTP_500))
+            await _respond(send, 500, json_body(_HTTP_500))
         elif fault == "406":
-            await _respond(send, 406, _json(_HTTP_406))
+            await _respond(send, 406, json_body(_HTTP_406))
         elif fault == "malformed":
             # A response cut mid-way, as a proxy dropping the connection would leave it.
             await _respond(
@@ -172,7 +121,7 @@ class ACSApp:
         elif fault == "timeout":
             await self._hang(receive, send)
         else:
-            response = _json(handlers.execute(self.sim.context(), payload))
+            response = json_body(handlers.execute(self.sim.context(), payload))
             if fault == "timeout_after_commit":
                 await self._hang(receive, send)  # the work is done; the client never hears of it
             else:
@@ -199,7 +148,7 @@ class ACSApp:
         finally:
             waiter.cancel()
         if not client_left_first:  # nobody to answer otherwise
-            await _respond(send, 504, _json({"Message": "Gateway Timeout"}))
+            await _respond(send, 504, json_body({"Message": "Gateway Timeout"}))
 
     # --- control API ----------------------------------------------------------------------------
 
@@ -208,7 +157,7 @@ class ACSApp:
             status, payload = self._control_call(scope, method, path, _parse(body) if body else {})
         except ControlError as error:
             status, payload = error.status, {"error": error.message}
-        await _respond(send, status, _json(payload))
+        await _respond(send, status, json_body(payload))
 
     def _control_call(self, scope: Scope, method: str, path: str, body: Any) -> tuple[int, Any]:
         state = self.sim.state

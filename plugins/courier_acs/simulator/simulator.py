@@ -87,16 +87,13 @@ Wire details and where they come from ([V] ACS's REST manual, [I] our inference)
 from __future__ import annotations
 
 import logging
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-import uvicorn
-
+from core.testing.asgi import serve_in_thread, uvicorn_server
 from plugins.courier_acs.simulator.asgi import ACSApp
 from plugins.courier_acs.simulator.params import ATHENS, BusinessError, ControlError
 from plugins.courier_acs.simulator.state import FAULT_KINDS, ACSState, FaultKind, VoucherView
@@ -281,58 +278,25 @@ class ACSSimulator:
 
     # --- serving --------------------------------------------------------------------------------
 
-    def _server(self, host: str, port: int, *, log_level: str, quiet: bool) -> uvicorn.Server:
-        config = uvicorn.Config(
-            self.app,
-            host=host,
-            port=port,
-            lifespan="off",
-            loop="asyncio",
-            log_level=log_level,
-            access_log=not quiet,
-            # A test double must not reconfigure the host's logging; the CLI keeps uvicorn's.
-            log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
-            timeout_graceful_shutdown=2,
-        )
-        return uvicorn.Server(config)
-
     @contextmanager
     def running(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         """Serve in a background thread; yields the base URL (``port=0`` picks a free port)."""
         if self.base_url is not None:
             raise RuntimeError("this ACSSimulator is already running")
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose
-        # proto says TCP, and without it every keep-alive request waits ~40 ms (Nagle).
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Binding here (not in uvicorn) tells us the port before the thread starts: no race.
-        sock.bind((host, port))
-        bound_port = sock.getsockname()[1]
-        server = self._server(host, bound_port, log_level="warning", quiet=True)
-        thread = threading.Thread(
-            target=server.run,
-            kwargs={"sockets": [sock]},
-            name=f"acs-simulator-{bound_port}",
-            daemon=True,
-        )
-        self.stopping.clear()
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                sock.close()
-                raise RuntimeError("the ACS simulator failed to start")
-            time.sleep(0.005)
-        shown_host = f"[{host}]" if family == socket.AF_INET6 else host
-        self.base_url = f"http://{shown_host}:{bound_port}"
         try:
-            yield self.base_url
+            # On the way out `stopping` is set first: it releases requests parked by timeout faults.
+            with serve_in_thread(
+                self.app,
+                host=host,
+                port=port,
+                name="acs-simulator",
+                stopping=self.stopping,
+                lifespan="off",
+                access_log=False,
+            ) as url:
+                self.base_url = url
+                yield url
         finally:
-            self.stopping.set()  # releases requests parked by timeout faults
-            server.should_exit = True
-            thread.join(timeout=10)
-            sock.close()
             self.base_url = None
 
     async def serve(self, host: str = "127.0.0.1", port: int = 8787) -> None:
@@ -344,7 +308,7 @@ class ACSSimulator:
         self.base_url = f"http://{host}:{port}"
         logger.info("ACS simulator on %s%s (key %r)", self.base_url, API_PATH, self.api_key)
         try:
-            await self._server(host, port, log_level="info", quiet=False).serve()
+            await uvicorn_server(self.app, host, port, foreground=True, lifespan="off").serve()
         finally:
             self.base_url = None
 

@@ -1,0 +1,237 @@
+"""Events of the payment ledger: payments started and authorized, money moved (captures, refunds,
+cancels) and the provider's webhooks. Amounts are minor units of `currency`."""
+
+from __future__ import annotations
+
+import msgspec
+
+from core.domain.events.base import EventPayload, EventType, SubjectType
+from core.domain.payments import MovementKind, PaymentStatus
+
+
+class PaymentStarted(EventPayload, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_STARTED
+    subject = SubjectType.PAYMENT
+    provider: str
+    amount: int
+    currency: str | None = None  # None only on rows recorded before the catalogue
+
+
+class _Attempt(EventPayload, frozen=True, kw_only=True):
+    """The customer tried to pay (a card, a wallet); the provider's answer."""
+
+    subject = SubjectType.PAYMENT
+    decline_code: str | None = None
+    card_brand: str | None = None
+
+
+class PaymentAttemptSucceeded(_Attempt, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_ATTEMPT_SUCCEEDED
+
+
+class PaymentAttemptFailed(_Attempt, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_ATTEMPT_FAILED
+
+
+class _AmountChanged(EventPayload, frozen=True, kw_only=True):
+    """One of the payment's cumulative amounts grew (from our movement or the provider's report)."""
+
+    subject = SubjectType.PAYMENT
+    amount: int  # the new cumulative amount
+    previous: int
+    status: PaymentStatus  # the payment's status after the change
+    currency: str | None = None  # None only on rows recorded before the catalogue
+
+
+class PaymentAuthorized(_AmountChanged, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_AUTHORIZED
+
+
+class PaymentCaptured(_AmountChanged, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_CAPTURED
+
+
+class PaymentRefunded(_AmountChanged, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_REFUNDED
+
+
+class PaymentCanceled(_AmountChanged, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_CANCELED
+
+
+class _Movement(EventPayload, frozen=True, kw_only=True):
+    subject = SubjectType.PAYMENT
+    # One payment may move money twice in a unit of work (a partial refund, then a release of
+    # what was only authorized): each event names its own movement.
+    repeatable = True
+    movement_id: str
+    amount: int
+    currency: str | None = None  # None only on rows recorded before the catalogue
+
+
+class _MovementRequested(_Movement, frozen=True, kw_only=True):
+    """A movement was asked for; the worker carries it out at the provider."""
+
+    reason: str | None = None
+
+
+class _MovementDone(_Movement, frozen=True, kw_only=True):
+    """The provider answered the movement: done, or refused (`error` says why)."""
+
+    error: str | None = None
+
+
+class _MovementDeadLettered(_Movement, frozen=True, kw_only=True):
+    """The provider stayed unreachable for every try: ops must look."""
+
+    tries: int
+    reason: str
+
+
+class PaymentCaptureRequested(_MovementRequested, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_CAPTURE_REQUESTED
+
+
+class PaymentCaptureSucceeded(_MovementDone, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_CAPTURE_SUCCEEDED
+
+
+class PaymentCaptureFailed(_MovementDone, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_CAPTURE_FAILED
+
+
+class PaymentCaptureDeadLettered(_MovementDeadLettered, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_CAPTURE_DEAD_LETTERED
+
+
+class PaymentRefundRequested(_MovementRequested, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_REFUND_REQUESTED
+
+
+class PaymentRefundSucceeded(_MovementDone, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_REFUND_SUCCEEDED
+
+
+class PaymentRefundFailed(_MovementDone, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_REFUND_FAILED
+
+
+class PaymentRefundDeadLettered(_MovementDeadLettered, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_REFUND_DEAD_LETTERED
+
+
+class PaymentCancelRequested(_MovementRequested, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_CANCEL_REQUESTED
+
+
+class PaymentCancelSucceeded(_MovementDone, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_CANCEL_SUCCEEDED
+
+
+class PaymentCancelFailed(_MovementDone, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_CANCEL_FAILED
+
+
+class PaymentCancelDeadLettered(_MovementDeadLettered, frozen=True, kw_only=True):
+    event_type = EventType.PAYMENT_CANCEL_DEAD_LETTERED
+
+
+class PaymentCodMismatch(EventPayload, frozen=True, kw_only=True):
+    """The courier remitted another amount of cash on delivery than the shipment's payment expects."""
+
+    event_type = EventType.PAYMENT_COD_MISMATCH
+    subject = SubjectType.SHIPMENT
+    remitted: int
+    expected: int
+
+
+class PspWebhookReceived(EventPayload, frozen=True, kw_only=True):
+    """A provider's webhook was verified and stored (subject id: the stored webhook row)."""
+
+    event_type = EventType.PSP_WEBHOOK_RECEIVED
+    subject = SubjectType.PSP_WEBHOOK
+    provider: str
+    # The provider's own name for what happened ("payment_intent.succeeded"), stored as "event_type".
+    provider_event_type: str = msgspec.field(name="event_type")
+
+
+# Which event each kind of movement records, by outcome; and which each ledger amount records.
+MOVEMENT_REQUESTED: dict[MovementKind, type[_MovementRequested]] = {
+    MovementKind.CAPTURE: PaymentCaptureRequested,
+    MovementKind.REFUND: PaymentRefundRequested,
+    MovementKind.CANCEL: PaymentCancelRequested,
+}
+MOVEMENT_SUCCEEDED: dict[MovementKind, type[_MovementDone]] = {
+    MovementKind.CAPTURE: PaymentCaptureSucceeded,
+    MovementKind.REFUND: PaymentRefundSucceeded,
+    MovementKind.CANCEL: PaymentCancelSucceeded,
+}
+MOVEMENT_FAILED: dict[MovementKind, type[_MovementDone]] = {
+    MovementKind.CAPTURE: PaymentCaptureFailed,
+    MovementKind.REFUND: PaymentRefundFailed,
+    MovementKind.CANCEL: PaymentCancelFailed,
+}
+MOVEMENT_DEAD_LETTERED: dict[MovementKind, type[_MovementDeadLettered]] = {
+    MovementKind.CAPTURE: PaymentCaptureDeadLettered,
+    MovementKind.REFUND: PaymentRefundDeadLettered,
+    MovementKind.CANCEL: PaymentCancelDeadLettered,
+}
+AMOUNT_CHANGED: dict[str, type[_AmountChanged]] = {
+    "authorized": PaymentAuthorized,
+    "captured": PaymentCaptured,
+    "refunded": PaymentRefunded,
+    "canceled": PaymentCanceled,
+}
+
+PAYLOADS: tuple[type[EventPayload], ...] = (
+    PaymentStarted,
+    PaymentAttemptSucceeded,
+    PaymentAttemptFailed,
+    PaymentAuthorized,
+    PaymentCaptured,
+    PaymentRefunded,
+    PaymentCanceled,
+    PaymentCaptureRequested,
+    PaymentCaptureSucceeded,
+    PaymentCaptureFailed,
+    PaymentCaptureDeadLettered,
+    PaymentRefundRequested,
+    PaymentRefundSucceeded,
+    PaymentRefundFailed,
+    PaymentRefundDeadLettered,
+    PaymentCancelRequested,
+    PaymentCancelSucceeded,
+    PaymentCancelFailed,
+    PaymentCancelDeadLettered,
+    PaymentCodMismatch,
+    PspWebhookReceived,
+)
+
+__all__ = [
+    "AMOUNT_CHANGED",
+    "MOVEMENT_DEAD_LETTERED",
+    "MOVEMENT_FAILED",
+    "MOVEMENT_REQUESTED",
+    "MOVEMENT_SUCCEEDED",
+    "PaymentAttemptFailed",
+    "PaymentAttemptSucceeded",
+    "PaymentAuthorized",
+    "PaymentCancelDeadLettered",
+    "PaymentCancelFailed",
+    "PaymentCancelRequested",
+    "PaymentCancelSucceeded",
+    "PaymentCanceled",
+    "PaymentCaptureDeadLettered",
+    "PaymentCaptureFailed",
+    "PaymentCaptureRequested",
+    "PaymentCaptureSucceeded",
+    "PaymentCaptured",
+    "PaymentCodMismatch",
+    "PaymentRefundDeadLettered",
+    "PaymentRefundFailed",
+    "PaymentRefundRequested",
+    "PaymentRefundSucceeded",
+    "PaymentRefunded",
+    "PaymentStarted",
+    "PspWebhookReceived",
+]
