@@ -189,6 +189,7 @@ class PluginHost:
         "contact_channels",
         "customer_facts",
         "answer_sources",
+        "telephony_providers",
         "migrations",
         "settings",
         "commands",
@@ -292,6 +293,10 @@ class PluginHost:
         return self.collect("register_policy_kinds", _struct(PolicyKind, strict_type="document_type"), lambda v: v.kind)
 
     @cached_property
+    def telephony_providers(self) -> dict[str, Registered]:
+        return self.collect("register_telephony_providers", _parser, lambda v: v.name)
+
+    @cached_property
     def answer_sources(self) -> dict[str, Registered]:
         return self.collect("register_answer_sources", _named, lambda v: v.name)
 
@@ -372,6 +377,12 @@ def _setting(value: Any) -> str:
         return f"expected SettingSpec, got {type(value).__name__}"
     if value.name in _CORE_SETTING_NAMES:
         return f"{value.name} is a core setting (core/settings.py); a plugin declares only its own"
+    return ""
+
+
+def _parser(value: Any) -> str:
+    if not isinstance(getattr(value, "name", None), str) or not callable(getattr(value, "parse_webhook", None)):
+        return f"{type(value).__name__} needs a `name` and `parse_webhook(headers, body)`"
     return ""
 
 

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import msgspec
 from litestar import Request, Response, get, post, put
+from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import AGENT, OPS, principal_of, requires
@@ -17,7 +18,7 @@ from api.deps import runtime_of
 from core.customers import context
 from core.db.pagination import Page
 from core.domain.auth import Scope
-from core.domain.errors import InvalidInput
+from core.domain.errors import InvalidInput, NotFound
 from core.domain.orders import CustomerRef
 from core.domain.service import (
     AgentIn,
@@ -31,7 +32,8 @@ from core.domain.service import (
     WorklogIn,
 )
 from core.hookspecs import hookimpl
-from core.service import agents, answers, cases, contacts, triage, views
+from core.hookspecs.contact import TelephonyRejected
+from core.service import agents, answers, cases, contacts, telephony, triage, views
 
 STOREFRONT_OR_AGENT = requires(Scope.STOREFRONT, Scope.AGENT)
 
@@ -280,7 +282,35 @@ async def case_suggestions(request: Request[Any, Any, Any], case_id: FromPath[st
     return {"results": [msgspec.to_builtins(s) for s in found]}
 
 
+@post(
+    "/v1/webhooks/telephony/{provider:str}",
+    opt={"exclude_from_auth": True},
+    tags=["service"],
+    status_code=200,
+    summary="Finished calls from a telephony provider (signed by the provider)",
+)
+async def telephony_webhook(request: Request[Any, Any, Any], provider: FromPath[str]) -> dict[str, Any]:
+    runtime = runtime_of(request)
+    registered = runtime.host.telephony_providers.get(provider)
+    if registered is None:
+        raise NotFound(f"no telephony provider {provider!r} is installed")
+    body = await request.body()
+    try:
+        calls = registered.value.parse_webhook(dict(request.headers), body)
+    except TelephonyRejected as exc:
+        if exc.unauthenticated:
+            raise NotAuthorizedException(str(exc)) from None
+        raise InvalidInput(str(exc)) from None
+    logged = []
+    async with runtime.unit_of_work():
+        for call in calls:
+            received = await telephony.log_call(runtime, provider, call)
+            logged.append({"call_id": call.call_id, "case_id": received.case_id, "duplicate": received.duplicate})
+    return {"calls": logged}
+
+
 HANDLERS = (
+    telephony_webhook,
     case_suggestions,
     create_case,
     list_cases,

@@ -152,3 +152,76 @@ def register_answer_sources(register: Callable[[AnswerSource], None]) -> None:
             register(Faq())
         ```
     """
+
+
+# ---------------------------------------------------------------------------------------------
+# Telephony
+# ---------------------------------------------------------------------------------------------
+
+
+class CallEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """A finished call as the telephony provider reports it. `call_id` deduplicates redeliveries."""
+
+    call_id: str
+    from_number: str
+    to_number: str
+    direction: str  # "inbound" | "outbound"
+    started_at: str  # RFC 3339
+    duration_s: int
+    answered: bool = True
+    agent_ref: str | None = None  # the provider's id of the agent who took it (an agent's external ref)
+    note: str | None = None
+
+
+class TelephonyRejected(Exception):
+    """The webhook is not from the provider (bad signature) or not a call event we can read; the
+    route answers 401 or 422 with this message and stores nothing."""
+
+    def __init__(self, message: str, *, unauthenticated: bool = False) -> None:
+        super().__init__(message)
+        self.unauthenticated = unauthenticated
+
+
+class TelephonyProvider(Protocol):
+    name: str
+
+    def parse_webhook(self, headers: dict[str, str], body: bytes) -> list[CallEvent]:
+        """Verify the request and return the finished calls in it (an empty list for events that
+        are not finished calls); raise TelephonyRejected otherwise."""
+        ...
+
+
+@hookspec
+def register_telephony_providers(register: Callable[[TelephonyProvider], None]) -> None:
+    """Contribute telephony providers whose call events arrive at
+    `POST /v1/webhooks/telephony/{provider}`: each finished call is logged as a `phone` message
+    with its duration (handle time) on the caller's case, found by their number in any format.
+
+    When it is called:
+        Once per process, the first time a telephony webhook arrives.
+
+    Args:
+        register: call it with an object with a unique `name` (the URL's `{provider}`) and
+            `parse_webhook(headers, body) -> list[CallEvent]`, which verifies the provider's
+            signature and raises `TelephonyRejected` for anything it cannot trust or read.
+
+    Returns:
+        Nothing; all providers are collected. A duplicate name is refused.
+
+    Example:
+        ```python
+        class Yuboto:
+            name = "yuboto"
+
+            def parse_webhook(self, headers, body):
+                check_signature(headers["X-Signature"], body, SECRET)  # raises TelephonyRejected
+                event = json.loads(body)
+                return [CallEvent(call_id=event["uuid"], from_number=event["from"], to_number=event["to"],
+                                  direction="inbound", started_at=event["start"], duration_s=event["billsec"])]
+
+
+        @hookimpl
+        def register_telephony_providers(register):
+            register(Yuboto())
+        ```
+    """
