@@ -3,7 +3,8 @@
 `Authorization: Bearer <key>`; a missing or unknown key → 401, a key without the scope → 403.
 Handlers declare their scopes with `guards=[requires(Scope.OPS)]`; open endpoints (health,
 webhooks) set `opt={"exclude_from_auth": True}`. The ops dashboard's session cookie stands in for
-the key on GET/HEAD requests only (see `ApiKeyAuthentication`).
+the key on GET/HEAD requests, and on writes only together with the session's anti-forgery token in
+the `X-Emporio-CSRF` header (see `ApiKeyAuthentication` and `ops_csrf_token`).
 
 A customer token (`Bearer ect_…`, minted by the shop's server, see docs/keys.md) authenticates a
 `customer` principal with no scope: only endpoints whose guard admits customers
@@ -16,6 +17,8 @@ and storefront writes per key, here; other endpoints opt in with `rate_limit(pol
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any, Literal
 
 from litestar.connection import ASGIConnection
@@ -31,6 +34,7 @@ from core.domain.auth import Principal, Scope
 from core.domain.errors import NotFound
 
 OPS_SESSION_COOKIE = "emporio_ops"
+OPS_CSRF_HEADER = "x-emporio-csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_BEARER_LENGTH = 200
@@ -77,22 +81,41 @@ async def _refused(connection: ASGIConnection[Any, Any, Any, Any], detail: str) 
     return NotAuthorizedException(detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+def ops_csrf_token(session_token: str) -> str:
+    """The anti-forgery token of a dashboard session: derived from the cookie's secret, which no
+    script can read, and told only to the dashboard's own page by GET /ops/session (other origins
+    cannot read that answer: no CORS), so a cross-site form or fetch riding the cookie cannot send it."""
+    return hashlib.sha256(b"emporio-ops-csrf\x00" + session_token.encode()).hexdigest()
+
+
+def _csrf_holds(connection: ASGIConnection[Any, Any, Any, Any], session_token: str) -> bool:
+    sent = connection.headers.get(OPS_CSRF_HEADER, "")
+    return bool(sent) and hmac.compare_digest(sent.encode(), ops_csrf_token(session_token).encode())
+
+
 class ApiKeyAuthentication(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         token = bearer_token(connection)
         if token is None:
-            # The ops dashboard (api/routes/ops.py) signs in once and then reads the API with its
-            # session cookie instead of a key. Only for safe methods: browsers attach cookies to
-            # cross-site form posts, so a cookie must never authorise a change (SameSite=Strict
-            # is the second lock). An Authorization header, when sent, always wins.
+            # The ops dashboard (api/routes/ops.py) signs in once and then uses the API with its
+            # session cookie instead of a key. Browsers attach cookies to cross-site form posts, so
+            # the cookie alone authorises only safe methods; a change needs the session's
+            # anti-forgery header too (SameSite=Strict is the second lock). An Authorization
+            # header, when sent, always wins.
             cookie = connection.cookies.get(OPS_SESSION_COOKIE)
-            if cookie and connection.scope.get("method") in SAFE_METHODS:
+            if cookie and (connection.scope.get("method") in SAFE_METHODS or _csrf_holds(connection, cookie)):
                 session_principal = await ops_sessions.authenticate(cookie)
                 if session_principal is None:
                     raise await _refused(
                         connection, "the ops session has expired or was revoked; sign in again at /ops"
                     )
                 return AuthenticationResult(user=session_principal, auth=None)
+            if cookie:  # a write riding the cookie without the token: what a forged cross-site post looks like
+                raise NotAuthorizedException(
+                    "the dashboard's session cookie alone cannot authorise a change: send the session's "
+                    "X-Emporio-CSRF token (the dashboard does) or an API key as 'Authorization: Bearer <key>'",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             # Nothing was presented, so nothing was guessed: not counted as a failed attempt.
             raise NotAuthorizedException(
                 "send an API key as 'Authorization: Bearer <key>' (create one with `emporio keys create`)",

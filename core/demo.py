@@ -21,6 +21,7 @@ from core.hookspecs.cli import DemoContext, DemoEndpoint, DemoService
 from core.orders import orders
 from core.plugins import PluginError, PluginHost
 from core.runtime import Runtime
+from core.settings import environment, put_environment
 
 LOCATIONS = [
     LocationIn(
@@ -170,14 +171,15 @@ def start_demo_services(
     host: PluginHost,
     api_url: str,
     *,
-    environ: MutableMapping[str, str] = os.environ,
+    environ: MutableMapping[str, str] | None = None,
     stack: contextlib.ExitStack = _PROCESS_LIFETIME,
 ) -> list[str]:
     """Start the stand-ins plugins offer (`register_demo_services`) for the external services the
-    shop has no account with, point the plugins at them through `environ` (before the engine
-    reads its settings) and return their lines for the banner."""
+    shop has no account with, point the plugins at them (this process's settings, or `environ`
+    when given — tests) before the engine reads its settings, and return their lines for the
+    banner."""
     lines = []
-    context = DemoContext(api_url=api_url, environ=dict(environ))
+    context = DemoContext(api_url=api_url, environ=dict(environ) if environ is not None else environment())
     for registered in host.demo_services.values():
         service: DemoService = registered.value
         starting = service.start(context)
@@ -188,7 +190,10 @@ def start_demo_services(
             raise PluginError(
                 f"plugin {registered.plugin!r}: demo service {service.name!r} yielded {endpoint!r}, not a DemoEndpoint"
             )
-        environ.update(endpoint.environment)
+        if environ is None:
+            put_environment(endpoint.environment)
+        else:
+            environ.update(endpoint.environment)
         lines.append(f"  {endpoint.label:<13} {endpoint.url}" + (f"  ({endpoint.detail})" if endpoint.detail else ""))
     return lines
 

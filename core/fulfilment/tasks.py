@@ -81,8 +81,8 @@ async def open_task(
 
 
 async def list_tasks(status: str | None = TaskStatus.OPEN.value) -> list[TaskOut]:
-    """The newest tasks first (at most LIST_LIMIT), of one status or of any when None."""
-    if status is not None and status not in {s.value for s in TaskStatus}:
+    """The newest tasks first (at most LIST_LIMIT), of one status, or of any when None or empty."""
+    if status and status not in {s.value for s in TaskStatus}:
         raise InvalidInput(f"unknown task status {status}; one of {', '.join(s.value for s in TaskStatus)}")
     query = Task.select().order_by(Task.id, ascending=False).limit(LIST_LIMIT)
     if status:

@@ -45,7 +45,9 @@ async def load_order_facts(query: FactQuery) -> list[Fact]:
     ]
 
 
-ORDER_FACTS = FactSource(id="orders.placed", load=load_order_facts, filters=frozenset({"channel", "segment", "customer_segment"}))
+ORDER_FACTS = FactSource(
+    id="orders.placed", load=load_order_facts, filters=frozenset({"channel", "segment", "customer_segment"})
+)
 
 
 @hookimpl

@@ -133,7 +133,8 @@ async def _receive(socket: WebSocket[Any, Any, Any], runtime: Runtime, session: 
         event = await socket.receive()
         if event["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(detail="closed by the client", code=event.get("code", 1000))
-        raw = event.get("text") if event.get("text") is not None else event.get("bytes") or b""
+        text, data = event.get("text"), event.get("bytes")
+        raw: str | bytes = text if isinstance(text, str) else data if isinstance(data, bytes) else b""
         decoded = _decode(raw)
         if isinstance(decoded, str):
             await socket.send_data(msgspec.json.encode(Error(detail=decoded)).decode())

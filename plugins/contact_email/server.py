@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import weakref
 from collections.abc import AsyncIterator
 
@@ -115,6 +116,8 @@ class InboundServer:
 
     async def start(self) -> Listen:
         """Listen; returns the address bound (a port 0 becomes the free port taken)."""
+        # aiosmtpd logs every command and address at INFO; mail.received / mail.deferred say what matters.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(self._protocol, host=self.listen.host, port=self.listen.port)
         host, port = self._server.sockets[0].getsockname()[:2]

@@ -370,3 +370,16 @@ async def test_hostile_mail_is_stored_not_refused_and_threads_by_its_long_id(api
     )
     accepted(await send(inbound, answer, mail_from="evil@example.gr"))
     assert (await case_of(api, "<again@example.gr>"))["id"] == case["id"]
+
+
+async def test_a_line_far_past_1000_octets_is_accepted(api: Any, inbound: Listen) -> None:
+    """Broken mailers send HTML without a newline; RFC 5321's line limit is not a reason to refuse."""
+    line = "<p>" + "Καλημέρα σας. " * 20_000 + "</p>"
+    raw = build_mail("Μεγάλη γραμμή", "Δείτε το HTML.", message_id="<longline@mail.example.gr>")
+    raw = raw.replace(b"Content-Type: text/plain", b"Content-Type: text/html", 1).replace(
+        "Δείτε το HTML.".encode(), line.encode(), 1
+    )
+    assert max(len(part) for part in raw.split(b"\r\n")) > 300_000
+    accepted(await send(inbound, raw))
+    [message] = (await case_of(api, "<longline@mail.example.gr>"))["messages"]
+    assert message["body"].startswith("Καλημέρα σας.") and message["html"].startswith("<p>Καλημέρα")

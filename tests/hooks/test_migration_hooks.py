@@ -77,7 +77,9 @@ async def test_hook_register_migrations(runtime: Runtime, tmp_path: Path) -> Non
             keys = await introspect.foreign_keys(database)
             assert any(k.table == "gift_wraps" and k.parent == "orders" for k in keys)
             ledger = await database.fetch(
-                "SELECT migration_set, version, name, plugin FROM plugin_migrations ORDER BY version"
+                "SELECT migration_set, version, name, plugin FROM plugin_migrations "
+                "WHERE migration_set = {} ORDER BY version",
+                "gift_wrap",
             )
             assert ledger == [
                 {"migration_set": "gift_wrap", "version": 1, "name": "wraps", "plugin": "inline-gift-wrap"},

@@ -127,6 +127,13 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("PUT", "/v1/agents/{agent_id}"): frozenset({"ops"}),
     ("POST", "/v1/policies/service/evaluate"): frozenset({"ops"}),
     ("GET", "/v1/mail/outbox"): frozenset({"ops"}),
+    # live chat (the contact_chat plugin): the widget and its status are public, the socket has its own token
+    ("GET", "/chat/widget.js"): OPEN,
+    ("GET", "/v1/chat/status"): OPEN,
+    ("GET", "/v1/chat/suggestions"): OPEN,
+    ("POST", "/v1/chat/sessions"): frozenset({"storefront", "ops"}),
+    ("POST", "/v1/chat/presence"): frozenset({"agent"}),
+    ("POST", "/v1/webhooks/telephony/{provider}"): SIGNATURE,  # * the contact channels' call events
     # the ops dashboard (*): the page and its assets are public; sign-in takes the key in the body
     ("GET", "/ops"): OPEN,
     ("GET", "/ops/static/{file_path}"): OPEN,
@@ -181,6 +188,8 @@ def installed(runtime: Runtime) -> dict[str, str | None]:
 
 def concrete(path: str, runtime: Runtime) -> str:
     params = {**PARAMS, **{k: v for k, v in installed(runtime).items() if v}}
+    if path.startswith("/v1/webhooks/telephony/"):  # its {provider} is a telephony provider, not a PSP
+        params["provider"] = min(runtime.host.telephony_providers, default="r8-nothing-here")
     return re.sub(r"\{(\w+)\}", lambda m: params.get(m.group(1), "r8-nothing-here"), path)
 
 
