@@ -63,9 +63,12 @@ def create_app(runtime: Runtime | None = None, *, start_queue: bool = True, with
         limiter = app.state[LIMITER_STATE] = RateLimiter(runtime.redis_url(), namespace=read(QUEUE_NAME))
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(runtime, stop)) if with_worker else None
+        services = contextlib.AsyncExitStack()
         try:
+            await start_services(runtime, services)
             yield
         finally:
+            await services.aclose()
             if worker is not None:
                 stop.set()
                 await worker
@@ -120,6 +123,17 @@ def create_app(runtime: Runtime | None = None, *, start_queue: bool = True, with
         ),
         debug=False,
     )
+
+
+async def start_services(runtime: Runtime, stack: contextlib.AsyncExitStack) -> list[str]:
+    """Enter every plugin service (`register_services`) on `stack`; returns the names started."""
+    started = []
+    for registered in runtime.host.services.values():
+        serving = registered.value.run(runtime)
+        if serving is not None:
+            await stack.enter_async_context(serving)
+            started.append(registered.value.name)
+    return started
 
 
 def _state(runtime: Runtime) -> Any:

@@ -26,7 +26,7 @@ from core.domain.jobs import JobSpec
 from core.domain.kpis import KPIDefinition
 from core.domain.policies import PolicyKind
 from core.hookspecs import PROJECT_NAME, SPEC_MODULES
-from core.hookspecs.app import EventContext
+from core.hookspecs.app import EngineService, EventContext
 from core.hookspecs.channels import SalesChannelConnector
 from core.hookspecs.cli import CliCommand, DemoService
 from core.hookspecs.contact import ContactChannel
@@ -190,6 +190,7 @@ class PluginHost:
         "customer_facts",
         "answer_sources",
         "telephony_providers",
+        "services",
         "migrations",
         "settings",
         "commands",
@@ -291,6 +292,10 @@ class PluginHost:
     @cached_property
     def policy_kinds(self) -> dict[str, Registered]:
         return self.collect("register_policy_kinds", _struct(PolicyKind, strict_type="document_type"), lambda v: v.kind)
+
+    @cached_property
+    def services(self) -> dict[str, Registered]:
+        return self.collect("register_services", _struct(EngineService), lambda v: v.name)
 
     @cached_property
     def telephony_providers(self) -> dict[str, Registered]:

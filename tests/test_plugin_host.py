@@ -69,7 +69,7 @@ def test_shipped_plugins_load_through_the_entry_points_like_third_party_ones() -
     assert "register_routes" in described["api-orders"].hooks
     assert described["psp-stripe"].builtin and described["courier-acs"].builtin
     assert {r.plugin for r in host.routes()} >= {"api-system", "api-orders", "api-kpis"}
-    assert host.couriers["acs"].plugin == "courier-acs"
+    assert "courier-acs" in described  # its courier registers once ACS credentials are set
 
 
 def test_a_third_party_plugin_is_loaded_from_the_entry_point_group(

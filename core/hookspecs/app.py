@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
+import msgspec
+
 from core.hookspecs import hookspec
 
 if TYPE_CHECKING:
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from core.domain.jobs import JobSpec
     from core.domain.kpis import KPIDefinition
     from core.domain.policies import PolicyKind
+    from core.runtime import Runtime
     from core.settings import Settings, SettingSpec
 
 
@@ -163,6 +166,47 @@ def register_settings(register: Callable[[SettingSpec[Any]], None]) -> None:
         @hookimpl
         def register_settings(register):
             register(TOKEN)
+        ```
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Long-running services of the API process
+# ---------------------------------------------------------------------------------------------
+
+
+class EngineService(msgspec.Struct, frozen=True, kw_only=True):
+    """A server a plugin runs inside each API process (an SMTP listener…): `run(runtime)` returns
+    an async context manager that serves while it is entered, or None when not configured."""
+
+    name: str
+    run: Callable[[Runtime], AbstractAsyncContextManager[object] | None]
+    plugin: str = ""
+
+
+@hookspec
+def register_services(register: Callable[[EngineService], None]) -> None:
+    """Contribute servers that live as long as the API process (after its database and queue are
+    up, stopped before they go down): an inbound SMTP server, a socket listener.
+
+    When it is called:
+        Once per API process, in the application's lifespan (`api.app.create_app`), after the
+        runtime started; each service's context is left in reverse order at shutdown.
+
+    Args:
+        register: call it with an `EngineService(name, run)`; `run(runtime)` returns an async
+            context manager serving while entered, or None when the service is not configured
+            (e.g. no listen address set). Use the runtime's `unit_of_work()` for every write.
+
+    Returns:
+        Nothing; all registrations are collected. A duplicate name is refused. A service that
+        fails to start stops the API's start-up with its error.
+
+    Example:
+        ```python
+        @hookimpl
+        def register_services(register):
+            register(EngineService(name="smtp-in", run=lambda runtime: serving(runtime)))
         ```
     """
 

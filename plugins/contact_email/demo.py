@@ -2,19 +2,14 @@
 (unless EMPORIO_SMTP_URL is set) and the inbound SMTP server on EMPORIO_SMTP_LISTEN (default
 127.0.0.1:2525) for support@emporio.test, both printed in the banner.
 
-The inbound server runs as `emporio mail serve`, a child process with the API's settings: the
-API process has no hook yet that starts a plugin's server in its lifespan (the engine's database
-engine is bound to one event loop, so it cannot run on a thread of the API process).
+The inbound server is the API process's own (`register_services`); the demo only picks its
+address. `emporio mail serve` runs it alone, for a shop that wants SMTP in a separate process.
 """
 
 from __future__ import annotations
 
 import contextlib
-import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 from core.hookspecs.cli import DemoContext, DemoEndpoint
@@ -64,45 +59,23 @@ def _accepting(listen: Listen) -> bool:
 
 @contextlib.contextmanager
 def _inbound(context: DemoContext) -> Iterator[DemoEndpoint]:
+    """Points the API process's own SMTP service (`register_services`) at a free address."""
     configured = mail_settings.inbound(context.environ)
     listen = configured.listen or DEMO_LISTEN
     if listen.port == 0 or not _free(listen):
-        listen = Listen(listen.host, 0)
-        with socket.socket() as probe:  # a free port now; the child binds it a moment later
+        with socket.socket() as probe:  # a free port now; the API binds it a moment later
             probe.bind((listen.host, 0))
             listen = Listen(listen.host, probe.getsockname()[1])
     addresses = configured.addresses or (DEMO_SUPPORT_ADDRESS,)
-    environment = {
-        mail_settings.SMTP_LISTEN.name: str(listen),
-        mail_settings.SUPPORT_ADDRESSES.name: ",".join(addresses),
-    }
-    command = [sys.executable, "-c", "from core.cli import main; main()", "mail", "serve", "--listen", str(listen)]
-    command += [f"--address={address}" for address in addresses]
-    # The API process migrates and owns the embedded Redis; the outbox sweeper hands on the events.
-    child = subprocess.Popen([*command, "--no-migrate", "--no-queue"])
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _accepting(listen):
-            if child.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"the inbound SMTP server did not start on {listen} (exit status {child.poll()}); "
-                    "see its error above, or set EMPORIO_SMTP_LISTEN to a free host:port"
-                )
-            time.sleep(0.1)
-        yield DemoEndpoint(
-            label="Support mail",
-            url=f"smtp://{listen}",
-            detail=f"mail to {', '.join(addresses)} becomes a case",
-            environment=environment,
-        )
-    finally:
-        if child.poll() is None:
-            child.send_signal(signal.SIGINT)
-            try:
-                child.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+    yield DemoEndpoint(
+        label="Support mail",
+        url=f"smtp://{listen}",
+        detail=f"mail to {', '.join(addresses)} becomes a case",
+        environment={
+            mail_settings.SMTP_LISTEN.name: str(listen),
+            mail_settings.SUPPORT_ADDRESSES.name: ",".join(addresses),
+        },
+    )
 
 
 def start_inbound(context: DemoContext) -> contextlib.AbstractContextManager[DemoEndpoint] | None:

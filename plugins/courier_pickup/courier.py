@@ -2,8 +2,9 @@
 
 There is no carrier behind it, so every answer is immediate and the courier keeps no state.
 A pickup code replaces the voucher number: an HMAC of the shipment id under the shop's key, so a
-retried creation returns the same code, and nobody without the key can compute it. Collection is recorded by the store's staff through Emporio's
-own API (the core moves the shipment on); until then `track` reports LABEL_CREATED.
+retried creation returns the same code, and nobody without the key can compute it. Collection is
+recorded by the store's staff through Emporio's own API, against the code the customer shows (the
+core moves the shipment on); until then `track` reports LABEL_CREATED.
 """
 
 from __future__ import annotations

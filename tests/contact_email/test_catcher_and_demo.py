@@ -4,7 +4,6 @@ server (a child `emporio mail serve`), and `emporio mail` offers both as command
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shutil
 import socket
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from api.app import start_services
 from core.cli import main
 from core.hookspecs.cli import DemoContext
 from core.runtime import Runtime
@@ -69,19 +69,24 @@ def test_the_demo_catcher_stands_in_unless_a_mail_server_is_configured() -> None
     assert not listening(parse_listen(url.removeprefix("smtp://")))
 
 
-async def test_the_demo_runs_the_inbound_server_and_mail_to_it_becomes_a_case(api: Any) -> None:
+async def test_the_demo_points_the_api_smtp_service_and_mail_to_it_becomes_a_case(
+    api: Any, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     starting = start_inbound(DemoContext(api_url=DEMO.api_url, environ={"EMPORIO_SMTP_LISTEN": "127.0.0.1:0"}))
     assert starting is not None
-    with contextlib.ExitStack() as stack:
-        endpoint = await asyncio.to_thread(stack.enter_context, starting)
+    with starting as endpoint:
         assert endpoint.environment["EMPORIO_SUPPORT_ADDRESSES"] == DEMO_SUPPORT_ADDRESS
         address = parse_listen(endpoint.environment["EMPORIO_SMTP_LISTEN"])
         assert endpoint.url == f"smtp://{address}" and address.port != 0
+        for name, value in endpoint.environment.items():
+            monkeypatch.setenv(name, value)
+    async with contextlib.AsyncExitStack() as services:  # what the API's lifespan does
+        assert "smtp-inbound" in await start_services(runtime, services)
         raw = build_mail("Demo", "Γεια σας από το demo.", message_id="<demo@mail.example.gr>")
         answer = await send(address, raw, to=(DEMO_SUPPORT_ADDRESS,))
         assert (answer.stage, answer.code) == ("DATA", 250), answer
         assert (await send(address, raw, to=("nobody@emporio.test",))).code == 550
-    assert not listening(address)  # the child process stopped with the demo
+    assert not listening(address)  # stopped with the API process
     assert await CaseMessage.count().where(CaseMessage.message_id == "<demo@mail.example.gr>") == 1
     assert await Case.count() == 1
 
