@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from core.payments import payments
+from core.payments import movements, payments
 from plugins.psp_stripe import StripeProcessor
 from plugins.psp_stripe.simulator.simulator import StripeSimulator
 from tests.conftest import Api
@@ -113,7 +113,7 @@ async def test_a_refund_that_keeps_failing_is_dead_lettered_with_its_reason(
     stripe_psp: StripeProcessor,
     worker: Any,
 ) -> None:
-    monkeypatch.setattr(payments, "MAX_TRIES", 3)
+    monkeypatch.setattr(movements, "MAX_TRIES", 3)
     order, payment_id, reference = await authorized_payment(shop, qty=1)
     assert (await api.post(f"/v1/payments/{payment_id}/capture", as_="ops")).status_code == 200
 
@@ -145,7 +145,7 @@ async def test_a_capture_lost_in_timeouts_is_dead_lettered_and_never_taken_twice
     stripe_psp: StripeProcessor,
     worker: Any,
 ) -> None:
-    monkeypatch.setattr(payments, "MAX_TRIES", 3)
+    monkeypatch.setattr(movements, "MAX_TRIES", 3)
     order, payment_id, reference = await authorized_payment(shop, qty=1)
 
     # Stripe captures on the first try, but no answer ever comes back (replays time out too).
