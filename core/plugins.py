@@ -17,9 +17,8 @@ from typing import Any, TypeVar
 import msgspec
 import pluggy
 import structlog
-from piccolo.table import Table
 
-from core.db.migrations import MigrationSet
+from core import plugin_checks as checks
 from core.domain.events import DomainEvent
 from core.domain.imports import ImportKind
 from core.domain.jobs import JobSpec
@@ -30,10 +29,9 @@ from core.hookspecs.app import EngineService, EventContext
 from core.hookspecs.channels import SalesChannelConnector
 from core.hookspecs.cli import CliCommand, DemoService
 from core.hookspecs.contact import ContactChannel
-from core.hookspecs.couriers import Courier, CourierCapabilities
 from core.hookspecs.customers import CustomerFactSource
 from core.hookspecs.payments import PaymentProcessor
-from core.settings import CORE_SETTINGS, SettingSpec, load_settings
+from core.settings import load_settings
 
 log = structlog.get_logger("emporio.plugins")
 
@@ -267,161 +265,84 @@ class PluginHost:
 
     @cached_property
     def payment_processors(self) -> dict[str, Registered]:
-        return self.collect("register_payment_processors", _protocol(PaymentProcessor), lambda v: v.name)
+        return self.collect("register_payment_processors", checks.satisfies(PaymentProcessor), lambda v: v.name)
 
     @cached_property
     def couriers(self) -> dict[str, Registered]:
-        return self.collect("register_couriers", _courier, lambda v: v.name)
+        return self.collect("register_couriers", checks.courier, lambda v: v.name)
 
     @cached_property
     def channels(self) -> dict[str, Registered]:
-        return self.collect("register_sales_channels", _protocol(SalesChannelConnector), lambda v: v.code)
+        return self.collect("register_sales_channels", checks.satisfies(SalesChannelConnector), lambda v: v.code)
 
     @cached_property
     def jobs(self) -> dict[str, Registered]:
-        return self.collect("register_jobs", _struct(JobSpec), lambda v: v.name)
+        return self.collect("register_jobs", checks.instance_of(JobSpec), lambda v: v.name)
 
     @cached_property
     def kpis(self) -> dict[str, Registered]:
-        return self.collect("register_kpis", _struct(KPIDefinition), lambda v: v.id)
+        return self.collect("register_kpis", checks.instance_of(KPIDefinition), lambda v: v.id)
 
     @cached_property
     def import_kinds(self) -> dict[str, Registered]:
-        return self.collect("register_import_kinds", _struct(ImportKind, strict_type="record_type"), lambda v: v.kind)
+        return self.collect(
+            "register_import_kinds", checks.instance_of(ImportKind, strict_type="record_type"), lambda v: v.kind
+        )
 
     @cached_property
     def policy_kinds(self) -> dict[str, Registered]:
-        return self.collect("register_policy_kinds", _struct(PolicyKind, strict_type="document_type"), lambda v: v.kind)
+        return self.collect(
+            "register_policy_kinds", checks.instance_of(PolicyKind, strict_type="document_type"), lambda v: v.kind
+        )
 
     @cached_property
     def services(self) -> dict[str, Registered]:
-        return self.collect("register_services", _struct(EngineService), lambda v: v.name)
+        return self.collect("register_services", checks.instance_of(EngineService), lambda v: v.name)
 
     @cached_property
     def telephony_providers(self) -> dict[str, Registered]:
-        return self.collect("register_telephony_providers", _parser, lambda v: v.name)
+        return self.collect("register_telephony_providers", checks.parser, lambda v: v.name)
 
     @cached_property
     def answer_sources(self) -> dict[str, Registered]:
-        return self.collect("register_answer_sources", _named, lambda v: v.name)
+        return self.collect("register_answer_sources", checks.named, lambda v: v.name)
 
     @cached_property
     def customer_facts(self) -> dict[str, Registered]:
-        return self.collect("register_customer_facts", _struct(CustomerFactSource), lambda v: v.name)
+        return self.collect("register_customer_facts", checks.instance_of(CustomerFactSource), lambda v: v.name)
 
     @cached_property
     def contact_channels(self) -> dict[str, Registered]:
-        return self.collect("register_contact_channels", _protocol(ContactChannel), lambda v: v.code)
+        return self.collect("register_contact_channels", checks.satisfies(ContactChannel), lambda v: v.code)
 
     @cached_property
     def tables(self) -> dict[str, Registered]:
-        return self.collect("register_tables", _table, lambda v: v._meta.tablename)
+        return self.collect("register_tables", checks.table, lambda v: v._meta.tablename)
 
     @cached_property
     def commands(self) -> dict[str, Registered]:
         """By path as typed after `emporio` ("serve", "simulate stripe")."""
-        return self.collect("register_commands", _struct(CliCommand), lambda v: v.path)
+        return self.collect("register_commands", checks.instance_of(CliCommand), lambda v: v.path)
 
     @cached_property
     def demo_services(self) -> dict[str, Registered]:
-        return self.collect("register_demo_services", _struct(DemoService), lambda v: v.name)
+        return self.collect("register_demo_services", checks.instance_of(DemoService), lambda v: v.name)
 
     @cached_property
     def migrations(self) -> dict[str, Registered]:
         """Plugins' own schema migrations (`MigrationSet`s) by set name; run after the core's."""
-        return self.collect("register_migrations", _migration_set, lambda v: v.name)
+        return self.collect("register_migrations", checks.migration_set, lambda v: v.name)
 
     @cached_property
     def settings(self) -> dict[str, Registered]:
         """Plugins' own EMPORIO_* settings by variable name (the core's are core.settings.CORE_SETTINGS)."""
-        return self.collect("register_settings", _setting, lambda v: v.name)
+        return self.collect("register_settings", checks.setting, lambda v: v.name)
 
     def routes(self) -> list[Registered]:
         handlers: list[Registered] = []
         for impl in self.pm.hook.register_routes.get_hookimpls():  # registration order
             impl.function(register=lambda h, _p=impl.plugin_name: handlers.append(Registered("", h, _p)))
         return handlers
-
-
-def _protocol(proto: type[Any]) -> Callable[[Any], str]:
-    # Data members (`name: str`) exist only as annotations, so dir() alone would not list them.
-    members = set(dir(proto)) | {a for klass in proto.__mro__ for a in getattr(klass, "__annotations__", {})}
-
-    def check(value: Any) -> str:
-        if not isinstance(value, proto):
-            missing = sorted(m for m in members if not m.startswith("_") and not hasattr(value, m))
-            return f"{type(value).__name__} does not satisfy {proto.__name__} (missing: {', '.join(missing)})"
-        return ""
-
-    return check
-
-
-def _courier(value: Any) -> str:
-    """The protocol, and capabilities the core can read (it routes by them, never by name)."""
-    problem = _protocol(Courier)(value)
-    if not problem and not isinstance(value.capabilities, CourierCapabilities):
-        problem = f"{type(value).__name__}.capabilities must be a CourierCapabilities, got {value.capabilities!r}"
-    return problem
-
-
-def _migration_set(value: Any) -> str:
-    if not isinstance(value, MigrationSet):
-        return f"expected MigrationSet, got {type(value).__name__}"
-    try:
-        value.migrations()
-    except (ValueError, ImportError) as exc:
-        return f"migration set {value.name!r}: {exc}"
-    return ""
-
-
-_CORE_SETTING_NAMES = frozenset(spec.name for spec in CORE_SETTINGS)
-
-
-def _setting(value: Any) -> str:
-    if not isinstance(value, SettingSpec):
-        return f"expected SettingSpec, got {type(value).__name__}"
-    if value.name in _CORE_SETTING_NAMES:
-        return f"{value.name} is a core setting (core/settings.py); a plugin declares only its own"
-    return ""
-
-
-def _parser(value: Any) -> str:
-    if not isinstance(getattr(value, "name", None), str) or not callable(getattr(value, "parse_webhook", None)):
-        return f"{type(value).__name__} needs a `name` and `parse_webhook(headers, body)`"
-    return ""
-
-
-def _named(value: Any) -> str:
-    if not isinstance(getattr(value, "name", None), str) or not callable(getattr(value, "suggest", None)):
-        return f"{type(value).__name__} needs a `name` and an async `suggest(text, *, locale, limit, internal, …)`"
-    return ""
-
-
-def _table(value: Any) -> str:
-    if not (isinstance(value, type) and issubclass(value, Table)):
-        return f"expected a piccolo Table subclass, got {value!r}"
-    return ""
-
-
-def _struct(kind: type[Any], *, strict_type: str | None = None) -> Callable[[Any], str]:
-    """`strict_type` names the field holding a Struct type whose documents must refuse unknown
-    fields (the hookspecs promise a typo is rejected, never silently ignored)."""
-
-    def check(value: Any) -> str:
-        if not isinstance(value, kind):
-            return f"expected {kind.__name__}, got {type(value).__name__}"
-        if strict_type is not None:
-            declared = getattr(value, strict_type)
-            if not (isinstance(declared, type) and issubclass(declared, msgspec.Struct)):
-                return f"{strict_type} must be a msgspec.Struct type, got {declared!r}"
-            if not declared.__struct_config__.forbid_unknown_fields:
-                return (
-                    f"{declared.__name__} accepts unknown fields; declare it with forbid_unknown_fields=True "
-                    "so a typo is rejected instead of silently ignored"
-                )
-        return ""
-
-    return check
 
 
 def load_host(*, trace: bool | None = None, extra: Sequence[object] = ()) -> PluginHost:
