@@ -1,10 +1,11 @@
 # Quick start: `make run` (demo shop on the embedded default) and `make test` (the whole suite).
+# `make run` needs only Python; the browser the ops dashboard's test drives is installed by `make test`.
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format bench-p1 clean
+.PHONY: install browser run test lint format bench bench-p1 clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -13,6 +14,8 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
+
+browser:
 	@# Debian's Chromium + ChromeDriver for the ops dashboard's browser test (tests/ops); never a downloaded browser.
 	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
@@ -23,7 +26,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/emporio serve --with-worker --demo
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
 
 lint: install
@@ -34,6 +37,10 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+bench: install
+	@# P1 on PostgreSQL and on the embedded default, P5; brief runs, one JSON summary with the load average
+	$(BIN)/python bench/run_all.py
 
 bench-p1: install
 	$(BIN)/python bench/p1_order_intake.py

@@ -20,6 +20,7 @@ from litestar.static_files import create_static_files_router
 from api.auth import LIMITER_STATE, ApiKeyAuthentication
 from api.middleware import body_limit_middleware, idempotency_middleware, request_id_middleware
 from api.problems import exception_handlers
+from api.text_guard import refuse_nul_text
 from core import __version__
 from core.access.ratelimits import RateLimiter
 from core.access.settings import MAX_BODY
@@ -99,6 +100,7 @@ def create_app(runtime: Runtime | None = None, *, start_queue: bool = True, with
         # a route with larger bodies names its own (the history import: EMPORIO_IMPORT_MAX_BODY).
         request_max_body_size=read(MAX_BODY),
         exception_handlers=exception_handlers(),
+        before_request=refuse_nul_text,  # U+0000 in any text field → 422 on every database
         openapi_config=OpenAPIConfig(
             title="Emporio",
             version=__version__,

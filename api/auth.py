@@ -38,6 +38,7 @@ OPS_CSRF_HEADER = "x-emporio-csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_BEARER_LENGTH = 200
+ADMITS_CUSTOMERS = "admits_customers"  # attribute of a `requires` guard: customer tokens pass it
 LIMITER_STATE = "rate_limiter"  # app.state key of the process's RateLimiter (made in the lifespan)
 _COUNTED = "emporio.rate_limited"  # request state: policies already counted for this request
 
@@ -146,7 +147,8 @@ def requires(*scopes: Scope, customers: bool = False) -> Guard:
     """A guard letting through keys with any of `scopes` (admin always passes), and customer
     tokens when `customers` is set (the handler then shows them only their own records)."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # async: Litestar runs a sync guard in a thread pool, a thread hop on every request
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = connection.scope.get("user")
         if not isinstance(principal, Principal):
             raise NotAuthorizedException("authentication required")
@@ -161,6 +163,7 @@ def requires(*scopes: Scope, customers: bool = False) -> Guard:
             raise PermissionDeniedException(f"this endpoint needs a key with the {needed} scope")
 
     guard.__name__ = "requires_" + "_or_".join(s.value for s in scopes) + ("_or_customer" if customers else "")
+    setattr(guard, ADMITS_CUSTOMERS, customers)  # read by R8: which routes take customer tokens
     return guard
 
 

@@ -8,12 +8,15 @@ from collections.abc import Callable
 import click
 
 from api.app import create_app
-from core.cli import human_errors, run
-from core.demo import print_banner, seed_demo, start_demo_services
+from core.cli import human_errors, run, stops_cleanly
+from core.demo import print_banner, seed_demo, start_demo_services, write_demo_env
 from core.hookspecs import hookimpl
-from core.hookspecs.cli import CliCommand
+from core.hookspecs.cli import CliCommand, DemoEndpoint
 from core.plugins import load_host
 from core.runtime import Runtime
+
+# How long a stopping server waits for requests in flight (a chat socket would hold it forever).
+GRACE_S = 30
 
 
 @click.command()
@@ -23,18 +26,22 @@ from core.runtime import Runtime
 @click.option("--demo", is_flag=True, help="seed the demo shop (if missing) and print its API keys first")
 @human_errors
 def serve(host: str, port: int, with_worker: bool, demo: bool) -> None:
-    """Start the HTTP API."""
+    """Start the HTTP API. SIGTERM or Ctrl-C stop it gracefully: requests in flight are answered,
+    the worker's jobs in flight finish, then everything it started stops (the embedded Redis last)."""
     import uvicorn  # only this command serves HTTP; every process loads this plugin
 
-    notes: list[str] = []
-    if demo:  # stand-ins for services without real credentials, started before settings are read
-        notes = start_demo_services(load_host(), f"http://{host}:{port}")
-    runtime = Runtime()
-    if demo:
-        keys = run(seed_demo(runtime))
-        print_banner(keys, host, port, runtime, notes)
-    app = create_app(runtime, with_worker=with_worker)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    with stops_cleanly():
+        notes: list[str] = []
+        endpoints: dict[str, DemoEndpoint] = {}
+        if demo:  # stand-ins for services without real credentials, started before settings are read
+            notes = start_demo_services(load_host(), f"http://{host}:{port}", endpoints=endpoints)
+        runtime = Runtime()
+        if demo:
+            keys = run(seed_demo(runtime))
+            write_demo_env(runtime.settings.data_dir, f"http://{host}:{port}", keys, endpoints)
+            print_banner(keys, host, port, runtime, notes)
+        app = create_app(runtime, with_worker=with_worker)
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=GRACE_S)
 
 
 @hookimpl

@@ -38,6 +38,7 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_BODY_OPT = "max_body"  # a SettingSpec[int] (or bytes) for a route whose bodies may be larger
 STREAM_BODY_OPT = "stream_body"  # the handler streams its body: never buffered for Idempotency-Key
 SECRET_RESPONSE_OPT = "secret_response"  # True, or the tuple of response fields that are secrets
+TOO_LARGE_HINT_OPT = "too_large_hint"  # what to do instead, told with the route's 413
 SECRET_RESPONSE: dict[str, Any] = {SECRET_RESPONSE_OPT: True}
 
 
@@ -173,14 +174,11 @@ def body_limit(handler: BaseRouteHandler) -> int | None:
 
 def _too_large(scope: Scope, limit: int) -> HTTPException:
     method, path = cast(dict[str, Any], scope)["method"], scope["path"]
+    hint = scope["route_handler"].opt.get(TOO_LARGE_HINT_OPT)
     return HTTPException(
         status_code=413,
-        detail=f"the request body is larger than {_size(limit)}, the limit of {method} {path}; send a smaller body"
-        + (
-            "; nothing was applied (a larger history imports with `emporio import FILE`)"
-            if path == "/v1/import"
-            else ""
-        ),
+        detail=f"the request body is larger than {_size(limit)}, the limit of {method} {path}; nothing was done"
+        + (f" ({hint})" if hint else "; send a smaller body"),
     )
 
 

@@ -91,9 +91,28 @@ def courier_problem(
     return problem(409, f"{refused}: {exc}")
 
 
-def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = exc.extra if isinstance(exc.extra, list) else ([exc.extra] if exc.extra else None)
+    errors = _names_sent(request, errors)
     return problem(400, exc.detail or "the request body or parameters are not valid", slug="validation", errors=errors)
+
+
+def _names_sent(request: Request[Any, Any, Any], errors: list[Any] | None) -> list[Any] | None:
+    """Litestar names a parameter by the handler's argument (`start`); the client sent its name
+    on the wire (`from`), and that is the name it must read in the error."""
+    try:
+        parameters = request.route_handler.parsed_fn_signature.parameters
+    except (AttributeError, KeyError):
+        return errors
+    for error in errors or []:
+        if not isinstance(error, dict) or error.get("source") not in ("query", "header", "cookie"):
+            continue
+        field = parameters.get(error.get("key", ""))
+        definition = getattr(field, "kwarg_definition", None)
+        sent = getattr(definition, "name", None) or getattr(definition, error["source"], None)
+        if isinstance(sent, str) and sent:
+            error["key"] = sent
+    return errors
 
 
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -9,7 +9,7 @@ lines, 3 reservations and 3 movements; one outbox event; the stored response). B
 same tables of a fresh bench database, created and dropped by this script.
 
 Prints one JSON summary: orders/s, p50 and p99 for both, the ratios against the targets
-(throughput ≥ 0.5 × baseline, p99 ≤ 2 × baseline p99), and the API process's RSS (P6: ≤ 200 MB).
+(throughput ≥ 0.6 × baseline, p99 ≤ 2 × baseline p99), and the API process's RSS (P6: ≤ 200 MB).
 
     python bench/p1_order_intake.py [--clients 32 --seconds 20]
         [--database-url postgresql://postgres@127.0.0.1:5432/test] [--redis-url redis://127.0.0.1:6379/9]
@@ -56,6 +56,11 @@ PRICE = 1999
 CUSTOMERS = 100
 WARMUP_S = 3.0
 POOL_SIZE = 20  # the engine's pool (core.db.database.Database.start)
+THROUGHPUT_MIN, P99_MAX = 0.6, 2.0  # quality.md, P1
+PROFILES = ROOT / "bench" / "profiles"
+# One storefront key places every order: its writes limit (6,000 a minute by default) is raised
+# out of the way, and still counted in Redis on every order as in production.
+BENCH_ENV = {"EMPORIO_RATE_LIMIT_STOREFRONT_WRITES": "1000000/minute"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -580,6 +585,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "EMPORIO_REDIS_URL": args.redis_url,
         "EMPORIO_DATA_DIR": str(data_dir),
         "EMPORIO_QUEUE_NAME": f"emporio:bench:{name}",  # a queue of its own: no other worker takes its jobs
+        **BENCH_ENV,
     }
     engine, baseline = LoadResult(), LoadResult()
     engine_procs: list[dict[str, float]] = []
@@ -645,10 +651,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "baseline": {**b, **baseline_rss},
         "throughput_ratio": throughput,
         "p99_ratio": p99,
-        "targets": {"throughput_ratio_min": 0.5, "p99_ratio_max": 2.0, "api_rss_mb_max": 200},
+        "targets": {"throughput_ratio_min": THROUGHPUT_MIN, "p99_ratio_max": P99_MAX, "api_rss_mb_max": 200},
         "met": {
-            "throughput": throughput is not None and throughput >= 0.5,
-            "p99": p99 is not None and p99 <= 2.0,
+            "throughput": throughput is not None and throughput >= THROUGHPUT_MIN,
+            "p99": p99 is not None and p99 <= P99_MAX,
             "api_rss": engine_rss.get("rss_mb_peak", 0) <= 200,
             **({"worker_rss": worker_rss.get("rss_mb_peak", 0) <= 200} if worker_rss else {}),
         },
@@ -680,11 +686,25 @@ def main() -> None:
     summary = asyncio.run(run(args))
     print(json.dumps(summary, indent=2))
     if args.profile:
-        import pstats
+        keep_profile(Path(summary["logs"]) / "engine.prof")
 
-        stats = pstats.Stats(str(Path(summary["logs"]) / "engine.prof"), stream=sys.stderr)
-        stats.sort_stats("tottime").print_stats(30)
-        stats.sort_stats("cumulative").print_stats(50)
+
+def keep_profile(prof: Path) -> None:
+    """The engine's cProfile, kept under bench/profiles/ (the .prof for snakeviz or pstats, and its
+    top functions as text), and its top functions printed to stderr."""
+    import io
+    import pstats
+    import shutil
+
+    PROFILES.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    shutil.copy(prof, PROFILES / f"p1-engine-{stamp}.prof")
+    text = io.StringIO()
+    stats = pstats.Stats(str(prof), stream=text)
+    stats.sort_stats("tottime").print_stats(40)
+    stats.sort_stats("cumulative").print_stats(60)
+    (PROFILES / f"p1-engine-{stamp}.txt").write_text(text.getvalue())
+    print(text.getvalue(), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import signal
 import sys
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import click
@@ -21,6 +23,7 @@ from core.demo import print_banner, seed_demo
 from core.domain.errors import DomainError
 from core.hookspecs.cli import CliCommand
 from core.imports.runner import run_import
+from core.jobs.embedded_redis import stop_embedded_redis
 from core.jobs.worker import run_worker
 from core.kpis.engine import KPIEngine, period
 from core.kpis.export import kpi_csv, kpis_csv
@@ -52,6 +55,26 @@ def human_errors(fn: Callable[..., T]) -> Callable[..., T]:
 
 def run(coro: Awaitable[T]) -> T:
     return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def stops_cleanly() -> Iterator[None]:
+    """For the long-running commands (`serve`, `worker`): SIGTERM ends them like Ctrl-C, by
+    unwinding, so everything they started is stopped last — the embedded Redis after the
+    worker's jobs in flight — and none of it outlives them. (Left to its default, SIGTERM kills
+    the interpreter outright: uvicorn re-raises it after its graceful shutdown.)"""
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass  # stopped on purpose: not an error
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        stop_embedded_redis()
 
 
 # The commands added to each root group (the real one, or one a test builds).
@@ -124,14 +147,18 @@ def worker() -> None:
     """Run the background worker (jobs, outbox dispatch, cron)."""
 
     async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):  # finish the jobs in flight, then stop
+            loop.add_signal_handler(signum, stop.set)
         runtime = Runtime()
         await runtime.start()
         try:
-            await run_worker(runtime)
+            await run_worker(runtime, stop)
         finally:
             await runtime.stop()
 
-    with contextlib.suppress(KeyboardInterrupt):
+    with stops_cleanly():
         run(go())
 
 

@@ -7,7 +7,9 @@ import atexit
 import contextlib
 import json
 import os
-from collections.abc import MutableMapping
+import sys
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
 
 import click
 
@@ -173,11 +175,12 @@ def start_demo_services(
     *,
     environ: MutableMapping[str, str] | None = None,
     stack: contextlib.ExitStack = _PROCESS_LIFETIME,
+    endpoints: MutableMapping[str, DemoEndpoint] | None = None,
 ) -> list[str]:
     """Start the stand-ins plugins offer (`register_demo_services`) for the external services the
     shop has no account with, point the plugins at them (this process's settings, or `environ`
     when given — tests) before the engine reads its settings, and return their lines for the
-    banner."""
+    banner (`endpoints`, when given, receives each by its service's name)."""
     lines = []
     context = DemoContext(api_url=api_url, environ=dict(environ) if environ is not None else environment())
     for registered in host.demo_services.values():
@@ -190,12 +193,64 @@ def start_demo_services(
             raise PluginError(
                 f"plugin {registered.plugin!r}: demo service {service.name!r} yielded {endpoint!r}, not a DemoEndpoint"
             )
+        if endpoints is not None:
+            endpoints[service.name] = endpoint
         if environ is None:
             put_environment(endpoint.environment)
         else:
             environ.update(endpoint.environment)
         lines.append(f"  {endpoint.label:<13} {endpoint.url}" + (f"  ({endpoint.detail})" if endpoint.detail else ""))
     return lines
+
+
+DEMO_ENV = "demo.env"
+# `field PATH`: one value of the JSON on stdin by a dotted path (a list by index, `*` for every item).
+_FIELD_PY = """import json, sys
+values = [json.load(sys.stdin)]
+for key in sys.argv[1].split("."):
+    values = [x for v in values for x in (v if key == "*" else [v[int(key)] if isinstance(v, list) else v[key]])]
+print("\\n".join(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values))"""
+_HELPERS = """
+# field PATH: one value of the JSON on stdin, e.g. `... | field payments.0.id` (`*` for every item of a list)
+field() { "$EMPORIO_PYTHON" -c "$EMPORIO_FIELD_PY" "$1"; }
+# await_status PATH STATUS: wait (up to 30 s) until GET $API/v1/PATH answers that status (the worker is quick)
+await_status() {
+  for _ in $(seq 1 60); do
+    [ "$(curl -s -H "Authorization: Bearer $OPS_KEY" "$API/v1/$1" | field status)" = "$2" ] && return 0
+    sleep 0.5
+  done
+  echo "$1 did not become $2 within 30 s" >&2
+  return 1
+}
+"""
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def write_demo_env(
+    data_dir: Path, api_url: str, keys: Mapping[str, str], endpoints: Mapping[str, DemoEndpoint]
+) -> Path:
+    """`<data dir>/demo.env`: what the README's commands read (`. var/demo.env`) — the API's
+    address, the demo keys, each stand-in's address by its service's name (`ACS_SIMULATOR`…)
+    and two shell helpers. Secret like the keys it holds: readable by its owner only."""
+    lines = [
+        "# Written by `emporio serve --demo`; `. var/demo.env` in the shell you drive the demo from.",
+        f"export API={_quoted(api_url)}",
+        *[f"export {role.upper()}_KEY={_quoted(key)}" for role, key in sorted(keys.items())],
+        *[
+            f"export {name.upper().replace('-', '_')}={_quoted(endpoint.url)}"
+            for name, endpoint in sorted(endpoints.items())
+        ],
+        f"export EMPORIO_PYTHON={_quoted(sys.executable)}",
+        f"export EMPORIO_FIELD_PY={_quoted(_FIELD_PY)}",
+    ]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / DEMO_ENV
+    path.write_text("\n".join(lines) + "\n" + _HELPERS)
+    os.chmod(path, 0o600)
+    return path
 
 
 def print_banner(keys: dict[str, str], host: str, port: int, runtime: Runtime, notes: list[str] | None = None) -> None:

@@ -42,6 +42,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "core.policies.plugin",
     "core.access.plugin",
     "core.orders.plugin",
+    "core.orders.channel_plugin",
     "core.customers.plugin",
     "core.catalogue.plugin",
     "core.orders.kpis",

@@ -16,6 +16,7 @@ DOCUMENTED_IN_API_MD = frozenset(
     f"api.routes.{name}"
     for name in (
         "system",
+        "access",
         "catalogue",
         "inventory",
         "customers",

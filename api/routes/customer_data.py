@@ -58,8 +58,8 @@ async def segment_sizes(
 
 
 @get("/v1/customers/{customer_id:str}/export", guards=[ADMIN], tags=["customers"], summary="GDPR: all data held")
-async def export_customer(customer_id: FromPath[str]) -> dict[str, Any]:
-    return await privacy.export(customer_id)
+async def export_customer(request: Request[Any, Any, Any], customer_id: FromPath[str]) -> dict[str, Any]:
+    return await privacy.export(customer_id, runtime_of(request).db)
 
 
 @post(

@@ -10,17 +10,19 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post, put
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.auth import AGENT_OR_OPS, OPS, STOREFRONT_OR_OPS, principal_of
+from api.auth import AGENT_OR_OPS, OPS, STOREFRONT_OPS_OR_CUSTOMER, hide_unless_own, principal_of
 from api.deps import runtime_of
 from api.problems import courier_problem
 from core.db.pagination import Page
+from core.domain.auth import Scope
 from core.domain.customers import Locale
 from core.domain.errors import NotFound
 from core.domain.fulfilment import AllocationOut, ManifestOut, PickIn, ShipmentOut
 from core.domain.policies import PolicyVersion
-from core.fulfilment import courier_webhooks, delivery, packing, routing, shipment_views, shipments, tasks
+from core.fulfilment import courier_webhooks, cutoffs, delivery, packing, routing, shipment_views, shipments, tasks
 from core.fulfilment.collection import CollectIn, collect
 from core.fulfilment.courier_webhooks import CourierWebhookOut
 from core.fulfilment.packing import PackagingDraft, PackagingDryRun
@@ -29,6 +31,7 @@ from core.hookspecs import hookimpl
 from core.hookspecs.app import RouteContribution
 from core.hookspecs.couriers import CourierRejected, CourierUnavailable
 from core.orders import orders
+from core.orders.tables import Order
 from core.policies import policies
 
 
@@ -97,8 +100,31 @@ async def list_shipments(
     )
 
 
-@get("/v1/shipments/{shipment_id:str}", guards=[STOREFRONT_OR_OPS], tags=["fulfilment"], summary="Read a shipment")
+async def _shown_to(request: Request[Any, Any, Any], shipment_id: str, *, label: bool = False) -> None:
+    """Ops see every shipment. A storefront key and a customer token see return parcels' labels
+    (the customer prints them) and, for a customer token, only its own orders' shipments (404 for
+    another's, as for an unknown id); outbound labels are the warehouse's."""
+    principal = principal_of(request)
+    if principal.allows((Scope.OPS,)):
+        return
+    row = await shipment_views.shipment_row(runtime_of(request), shipment_id)
+    order = await Order.select(Order.customer_id).where(Order.id == row["order_id"]).first()
+    hide_unless_own(request, (order or {}).get("customer_id"), f"no shipment with id {shipment_id}")
+    if label and not row["is_return"]:
+        raise PermissionDeniedException(
+            f"shipment {shipment_id} is outbound: its label is printed by the warehouse (a key with the ops scope); "
+            "customers open the labels of their returns"
+        )
+
+
+@get(
+    "/v1/shipments/{shipment_id:str}",
+    guards=[STOREFRONT_OPS_OR_CUSTOMER],
+    tags=["fulfilment"],
+    summary="Read a shipment and its tracking (a customer token: its own orders' only)",
+)
 async def get_shipment(request: Request[Any, Any, Any], shipment_id: FromPath[str]) -> ShipmentOut:
+    await _shown_to(request, shipment_id)
     return await shipment_views.get_shipment(runtime_of(request), shipment_id)
 
 
@@ -126,12 +152,13 @@ async def pack(request: Request[Any, Any, Any], shipment_id: FromPath[str]) -> S
 
 @get(
     "/v1/shipments/{shipment_id:str}/label",
-    guards=[OPS],
+    guards=[STOREFRONT_OPS_OR_CUSTOMER],
     tags=["fulfilment"],
-    summary="The courier label (PDF)",
+    summary="The courier label (PDF); a return's label also for the storefront and the customer who asked for it",
     media_type="application/pdf",
 )
 async def label(request: Request[Any, Any, Any], shipment_id: FromPath[str]) -> Response[Any]:
+    await _shown_to(request, shipment_id, label=True)
     try:
         pdf = await shipments.label(runtime_of(request), shipment_id)
     except (CourierUnavailable, CourierRejected) as exc:
@@ -218,6 +245,29 @@ async def close_dispatch(
             refused="the courier refused the pickup list",
         )
     return Response(out)
+
+
+@get(
+    "/v1/dispatch",
+    guards=[OPS],
+    tags=["fulfilment"],
+    summary="Each location's next courier cut-off and the parcels that will be on it",
+    description="Parcels packed after a day's last dispatch time go on the next working day's first "
+    "(weekends and the location's public holidays skipped). Return parcels are never on a pickup list.",
+)
+async def dispatch_board(request: Request[Any, Any, Any]) -> list[cutoffs.LocationDispatch]:
+    return await cutoffs.dispatch_board(runtime_of(request))
+
+
+@get(
+    "/v1/dispatch/{location:str}",
+    guards=[OPS],
+    tags=["fulfilment"],
+    summary="One location's next courier cut-off and the parcels that will be on it",
+)
+async def location_dispatch(request: Request[Any, Any, Any], location: FromPath[str]) -> cutoffs.LocationDispatch:
+    [board] = await cutoffs.dispatch_board(runtime_of(request), location)
+    return board
 
 
 @post(
@@ -313,6 +363,8 @@ def register_routes(register: Callable[[RouteContribution], None]) -> None:
         refresh_tracking,
         collected,
         close_dispatch,
+        dispatch_board,
+        location_dispatch,
         courier_webhook,
         get_policy,
         put_policy,

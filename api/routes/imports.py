@@ -18,7 +18,7 @@ from litestar.params import QueryParameter
 
 from api.auth import ADMIN
 from api.deps import runtime_of
-from api.middleware import MAX_BODY_OPT, STREAM_BODY_OPT, body_limit
+from api.middleware import MAX_BODY_OPT, STREAM_BODY_OPT, TOO_LARGE_HINT_OPT, body_limit
 from api.problems import problem
 from core.access.settings import IMPORT_MAX_BODY
 from core.hookspecs import hookimpl
@@ -38,7 +38,11 @@ READ_CHUNK = 256 * 1024
     # Idempotency-Key is accepted and not needed: records are keyed by the shop's own ids, so
     # sending a file again changes nothing already imported.
     request_max_body_size=None,
-    opt={MAX_BODY_OPT: IMPORT_MAX_BODY, STREAM_BODY_OPT: True},
+    opt={
+        MAX_BODY_OPT: IMPORT_MAX_BODY,
+        STREAM_BODY_OPT: True,
+        TOO_LARGE_HINT_OPT: "a larger history imports with `emporio import FILE`, streamed from disk",
+    },
     summary="Import history (JSON Lines, see kpis.md); a bad line is reported with its number",
     description="Nothing is applied until the whole body has arrived; the answer lists the line ranges "
     "committed (`applied_batches`) and rolled back (`skipped_batches`).",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+import msgspec
+from litestar import Request, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import (
@@ -20,7 +21,9 @@ from api.auth import (
 from api.deps import runtime_of
 from api.routes.payments import start_payment_for
 from core.db.pagination import Page
-from core.domain.orders import CancelOrder, OrderOut, PlaceOrder
+from core.domain.errors import InvalidInput
+from core.domain.orders import CancelOrder, OrderOut, PlaceOrder, ShippingAddress
+from core.fulfilment import addresses, routing
 from core.hookspecs import hookimpl
 from core.jobs import outbox as events
 from core.orders import orders
@@ -35,6 +38,10 @@ from core.orders import orders
 )
 async def place_order(request: Request[Any, Any, Any], data: JSONBody[PlaceOrder]) -> OrderOut:
     runtime = runtime_of(request)
+    address = msgspec.to_builtins(data.shipping_address) if data.shipping_address else None
+    problem = routing.delivery_problem(runtime.host.couriers, data.delivery.method.value, address)
+    if problem is not None:  # refused here; orders arriving another way are held for ops (routing.hold)
+        raise InvalidInput(problem["message"], errors=[problem])
     async with runtime.unit_of_work():
         order = await orders.place_order(runtime.db, runtime.host, runtime.settings, data)
     return await start_payment_for(request, order, data.payment.provider if data.payment else None)
@@ -75,6 +82,20 @@ async def cancel_order(
         )
 
 
+@patch(
+    "/v1/orders/{order_id:str}/shipping-address",
+    guards=[AGENT_OR_OPS],
+    tags=["orders"],
+    summary="Correct the shipping address before a label exists; the order is routed for it",
+    description="409 once a courier label exists or the order shipped; 422 when no installed courier "
+    "delivers to the new address. Recorded in the order's timeline (who changed which fields).",
+)
+async def correct_shipping_address(
+    request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[ShippingAddress]
+) -> OrderOut:
+    return await addresses.change_shipping_address(runtime_of(request), order_id, data, principal_of(request).name)
+
+
 @get(
     "/v1/orders/{order_id:str}/timeline",
     guards=[AGENT_OR_OPS],
@@ -92,5 +113,5 @@ async def order_timeline(
 
 @hookimpl
 def register_routes(register: Callable[[Any], None]) -> None:
-    for handler in (place_order, get_order, list_orders, cancel_order, order_timeline):
+    for handler in (place_order, get_order, list_orders, cancel_order, correct_shipping_address, order_timeline):
         register(handler)

@@ -42,6 +42,10 @@ PERSONAL: dict[str, tuple[str, ...]] = {
     "tasks": ("title", "detail"),
     "returns": ("notes", "decision_reason"),
     "money_movements": ("reason", "last_error"),
+    "surveys": ("detail",),  # a mail server's refusal names the address
+    "survey_responses": ("comment",),
+    "reviews": ("title", "body", "reply", "moderation_note"),
+    "kms_searches": ("query", "normalized"),  # what a customer typed into the help search
 }
 
 _CODES = "codes, ids, statuses or enums"
@@ -52,9 +56,11 @@ NOT_PERSONAL: dict[str, str] = {
     "api_keys": "key names and hashes",
     "case_links": _CODES,
     "case_worklogs": _CODES,
+    "channel_orders": "marketplace order codes, SKUs, quantities and the shop's answers",
     "checkouts": "channel, SKUs and quantities",
     "customer_segments": "segment ids",
     "customer_tokens": "token hashes and the customer id",
+    "chat_sessions": "token hashes, the customer id and locale",
     "delivery_attempts": "courier outcome codes",
     "event_handlings": _CODES,
     "inventory_counts": "locations, SKUs, staff who counted",
@@ -63,8 +69,17 @@ NOT_PERSONAL: dict[str, str] = {
     "kpi_dirty_days": "dates",
     "kpi_rollup_days": "dates",
     "kpi_rollups": "aggregates by channel, segment and location",
+    "kms_articles": "the shop's help articles",
+    "kms_translations": "the shop's help articles",
+    "kms_article_versions": "the shop's help articles and the staff who saved them",
+    "kms_feedback": _CODES,
+    "kms_search_docs": "the shop's help articles, indexed",
+    "kms_search_terms": "words of the shop's help articles",
+    "kms_search_stats": "counters",
     "locations": "the shop's own addresses",
     "manifests": "courier pickup references",
+    "meta_conversations": "page-scoped ids only; the social_meta plugin replaces them on customer.erased",
+    "meta_sends": "Send API records: ids, states and Meta's error codes",
     "ops_sessions": "token hashes",
     "order_lines": _CODES,
     "payment_attempts": "card brand, funding and issuing bank, never the card or the holder",
@@ -81,7 +96,49 @@ NOT_PERSONAL: dict[str, str] = {
     "service_sequences": "counters",
     "shipment_lines": _CODES,
     "store_credits": _CODES,
+    "survey_throttle": _CODES,
 }
+
+
+# table → columns replaced whole in the customer's own rows (`customer_id`): what the person wrote
+# (survey comments, reviews and the shop's answers to them) is personal through and through, not
+# only where it names them. A plugin's table here is skipped when the plugin is not installed.
+WRITTEN_BY_CUSTOMER: dict[str, tuple[str, ...]] = {
+    "survey_responses": ("comment",),
+    "reviews": ("title", "body", "reply", "moderation_note"),
+    "surveys": ("detail",),
+}
+
+
+def _installed(db: Database) -> set[str]:
+    return {table._meta.tablename for table in db.tables}
+
+
+async def _written_by(db: Database, customer_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The customer's rows of the WRITTEN_BY_CUSTOMER tables, for the export."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for table in sorted(set(WRITTEN_BY_CUSTOMER) & _installed(db)):
+        found[table] = [
+            msgspec.to_builtins(r)
+            for r in await db.fetch(f"SELECT * FROM {table} WHERE customer_id = {{}}", customer_id)
+        ]
+    return found
+
+
+async def _erase_written(db: Database, customer_id: str) -> int:
+    """Replace what the customer wrote; values already erased are not counted again."""
+    total = 0
+    for table in sorted(set(WRITTEN_BY_CUSTOMER) & _installed(db)):
+        for column in WRITTEN_BY_CUSTOMER[table]:
+            rows = await db.fetch(
+                f"UPDATE {table} SET {column} = {{}} WHERE customer_id = {{}} AND {column} IS NOT NULL "
+                f"AND {column} != {{}} RETURNING 1 AS n",
+                ERASED,
+                customer_id,
+                ERASED,
+            )
+            total += len(rows)
+    return total
 
 
 async def _orders_of(customer_id: str) -> list[str]:
@@ -105,7 +162,8 @@ def _strings(customer: dict[str, Any], addresses: list[Any]) -> list[str]:
     return sorted(found, key=lambda s: (-len(s), s))
 
 
-async def export(customer_id: str) -> dict[str, Any]:
+async def export(customer_id: str, db: Database | None = None) -> dict[str, Any]:
+    """Everything held about the person; with `db`, also what they wrote (WRITTEN_BY_CUSTOMER)."""
     customer = await Customer.select().where(Customer.id == customer_id).first()
     if customer is None:
         raise NotFound(f"no customer with id {customer_id}")
@@ -143,6 +201,8 @@ async def export(customer_id: str) -> dict[str, Any]:
             "exported_at": utcnow(),
         }
     )
+    if db is not None:
+        exported.update(await _written_by(db, customer_id))
     return exported
 
 
@@ -182,7 +242,11 @@ async def erase(db: Database, customer_id: str, data_dir: Path, actor: str) -> d
             await CaseAttachment.update({CaseAttachment.filename: ERASED, CaseAttachment.storage_path: ""}).where(
                 CaseAttachment.message_id.is_in(messages)
             )
+    changed["written"] = await _erase_written(db, customer_id)
+    installed = _installed(db)
     for table, columns in PERSONAL.items():
+        if table not in installed:  # a plugin's table, the plugin not installed
+            continue
         for column in columns:
             changed[f"{table}.{column}"] = await _scrub(db, table, column, strings)
     await outbox.record(CustomerErased(by=actor), subject_id=customer_id, customer_id=customer_id)

@@ -87,6 +87,19 @@ class Reducer:
         return self.finish(self.partial(facts))
 
 
+class GroupsReducer(Reducer):
+    """A KPI answered only as groups, each with several figures (`top_performing_agents`: one per
+    agent with resolved, FCR, FRT and CSAT). `groups(state)` lists them as `{key, …figures}` in the
+    KPI's own order; the plain value is null. The engine answers with `groups` with or without
+    `group_by`, and in every bucket of a series."""
+
+    def groups(self, state: Any) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def finish(self, state: Any) -> KPIValue:
+        return KPIValue(value=None)
+
+
 def _exact(values: Iterable[Any]) -> Fraction:
     """The exact sum: integers added as integers (the common case, and ~20× faster than as
     fractions), anything else (floats) as the fraction it exactly is."""

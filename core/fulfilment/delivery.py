@@ -36,6 +36,7 @@ from core.domain.ids import new_id
 from core.domain.orders import ORDER_TRANSITIONS, OrderStatus
 from core.domain.policies import PolicyKind
 from core.domain.time import add_business_days, local_today
+from core.fulfilment.cutoffs import open_outbound
 from core.fulfilment.shipments import courier_of, label, shipment_row
 from core.fulfilment.tables import DeliveryAttempt, ManifestRecord, Shipment, ShipmentEvent, ShipmentLine, Task
 from core.hookspecs.couriers import CourierRejected, FailureReason, ShipmentStatus, TrackingSnapshot
@@ -102,16 +103,21 @@ async def delivery_policy(runtime: Runtime) -> DeliveryPolicy:
 # ---------------------------------------------------------------------------------------------
 
 
-async def close_dispatch(runtime: Runtime, location: str, pickup_date: date | None = None) -> ManifestOut:
-    """Hand the location's labelled parcels to their couriers: the pickup list per courier.
+async def close_dispatch(
+    runtime: Runtime, location: str, pickup_date: date | None = None, *, ready_by: datetime | None = None
+) -> ManifestOut:
+    """Hand the location's labelled outbound parcels to their couriers: the pickup list per
+    courier (with `ready_by`, only those packed by then: the automatic close of a cut-off).
+    Return parcels never leave from here — the courier collects them at the customer's.
     Vouchers the courier holds unprinted are printed when they are ours and cancelled when they
     are orphans (a create whose answer was lost), then the list is issued again."""
     if not await Location.exists().where(Location.code == location):
         raise NotFound(f"no location with code {location!r}; GET /v1/locations lists the shop's locations")
     pickup_date = pickup_date or local_today(shop_zone())
-    rows = await Shipment.select().where(
-        (Shipment.location == location) & (Shipment.status == S.LABEL_CREATED.value) & Shipment.manifest_id.is_null()
-    )
+    query = Shipment.select().where((Shipment.location == location) & open_outbound())
+    if ready_by is not None:
+        query = query.where(Shipment.packed_at <= ready_by)
+    rows = await query
     by_courier: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_courier[row["courier"]].append(row)

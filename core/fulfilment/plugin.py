@@ -1,11 +1,11 @@
 """Fulfilment's reactions and background work, contributed like any plugin's: routing confirmed
 orders, creating vouchers the API could not, polling tracking, the daily closes at the
-configured local times, and the delivery (re-attempt) policy kind."""
+configured local times (cut-offs), and the delivery (re-attempt) policy kind."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,8 @@ from core.domain.events import DomainEvent, OrderConfirmed
 from core.domain.fulfilment import VoucherState
 from core.domain.jobs import Cron, JobSpec
 from core.domain.policies import PolicyKind
-from core.fulfilment import delivery, shipments
+from core.domain.time import last_cutoff
+from core.fulfilment import cutoffs, delivery, shipments
 from core.fulfilment.routing import route_order
 from core.fulfilment.tables import TABLES, ManifestRecord, Shipment
 from core.hookspecs import hookimpl
@@ -25,17 +26,11 @@ from core.hookspecs.app import EventContext
 from core.hookspecs.couriers import CourierUnavailable, ShipmentStatus
 from core.jobs import outbox as events
 from core.runtime import Runtime
-from core.settings import DISPATCH_TIMES, read, shop_zone
+from core.settings import shop_zone
 
 log = structlog.get_logger("emporio.fulfilment")
 
 ROUTE_JOB = "fulfilment.route_order"
-
-
-def dispatch_slots() -> list[time]:
-    """The local times of the automatic daily closes (EMPORIO_DISPATCH_TIMES), earliest first."""
-    slots: tuple[time, ...] = read(DISPATCH_TIMES)
-    return list(slots)
 
 
 @hookimpl
@@ -89,28 +84,26 @@ async def refresh_tracking_job(ctx: dict[str, Any]) -> int:
 
 
 async def dispatch_due_job(ctx: dict[str, Any]) -> int:
-    """Close each location's dispatch once per configured local time, when the time has come."""
+    """Close each location's pickup list once per cut-off, on the location's working days, with
+    the parcels packed by that cut-off: one packed after the day's last time waits for the next
+    working day's first (weekends and public holidays skipped, see core/fulfilment/cutoffs.py)."""
     runtime: Runtime = ctx["runtime"]
-    zone = shop_zone()
-    now_local = utcnow().astimezone(zone)
-    due = [datetime.combine(now_local.date(), slot, tzinfo=zone) for slot in dispatch_slots()]
-    due = [d for d in due if d <= now_local]
-    if not due:
-        return 0
-    last_slot = max(due)
-    locations = {
-        r["location"]
-        for r in await Shipment.select(Shipment.location).where(
-            (Shipment.status == ShipmentStatus.LABEL_CREATED.value) & Shipment.manifest_id.is_null()
-        )
-    }
+    zone, slots, now = shop_zone(), cutoffs.dispatch_slots(), utcnow()
+    countries = await cutoffs.location_countries()
+    locations = {r["location"] for r in await Shipment.select(Shipment.location).where(cutoffs.open_outbound())}
     closed = 0
     for location in sorted(locations):
+        slot = last_cutoff(now, slots, zone, countries.get(location, cutoffs.DEFAULT_COUNTRY))
+        if slot is None:
+            continue  # before the day's first time, or a day the courier does not come
         already = await ManifestRecord.exists().where(
-            (ManifestRecord.location == location) & (ManifestRecord.created_at >= last_slot.astimezone(ZoneInfo("UTC")))
+            (ManifestRecord.location == location) & (ManifestRecord.created_at >= slot.astimezone(ZoneInfo("UTC")))
         )
-        if not already:
-            await delivery.close_dispatch(runtime, location, now_local.date())
+        ready = await Shipment.exists().where(
+            (Shipment.location == location) & cutoffs.open_outbound() & (Shipment.packed_at <= slot)
+        )
+        if not already and ready:
+            await delivery.close_dispatch(runtime, location, slot.date(), ready_by=slot)
             closed += 1
     return closed
 

@@ -18,10 +18,18 @@ from core.catalogue.inventory import movement
 from core.catalogue.tables import Location, Product
 from core.db.database import utcnow
 from core.domain.errors import Conflict, NotFound
-from core.domain.events import AllocatedPart, OrderRerouted, OrderRouted, ShipmentCancelled, ShipmentCreated
+from core.domain.events import (
+    AllocatedPart,
+    OrderHeld,
+    OrderRerouted,
+    OrderRouted,
+    ShipmentCancelled,
+    ShipmentCreated,
+)
 from core.domain.fulfilment import AllocationOut, ShipmentStatus
 from core.domain.ids import new_id
 from core.domain.orders import OrderStatus, check_transition
+from core.fulfilment import tasks
 from core.fulfilment.tables import Allocation, Shipment, ShipmentLine
 from core.hookspecs.couriers import Courier
 from core.hookspecs.routing import AllocationDecision, RoutingLine, RoutingLocation, RoutingRequest
@@ -46,19 +54,49 @@ def _capable(couriers: Mapping[str, Registered], capability: str) -> list[str]:
     return found
 
 
-def carrier_for(couriers: Mapping[str, Registered], *, for_return: bool = False) -> str | None:
-    """The courier that carries parcels away from the shop: EMPORIO_DEFAULT_COURIER when set
-    (None if that courier is not installed), else the first carrier registered. Couriers that
+def serves(courier: Courier, country: str | None) -> bool:
+    """Whether the courier delivers to `country` (one declaring no countries is not asked)."""
+    declared = courier.capabilities.countries
+    return not declared or country is None or country.upper() in {c.upper() for c in declared}
+
+
+def carrier_for(
+    couriers: Mapping[str, Registered], *, for_return: bool = False, country: str | None = None
+) -> str | None:
+    """The courier that carries parcels away from the shop (or, for a return, back to it) for an
+    address in `country`: EMPORIO_DEFAULT_COURIER when set and it serves the country (None if
+    that courier is not installed), else the first carrier registered that does. Couriers that
     keep the parcel at a store are never carriers; a return label needs one declaring `returns`."""
     in_store = set(_capable(couriers, "in_store_pickup"))
-    carriers = _capable(couriers, "returns") if for_return else list(couriers)
-    candidates = [name for name in carriers if name not in in_store]
+    carriers = [name for name in (_capable(couriers, "returns") if for_return else couriers) if name not in in_store]
+    candidates = [name for name in carriers if serves(couriers[name].value, country)]
     chosen = read(DEFAULT_COURIER)
     if chosen in candidates:
         return chosen
-    if chosen and not for_return:
+    if chosen and chosen not in carriers and not for_return:
         return None  # a default that is not installed: packing then names it, rather than guessing
     return candidates[0] if candidates else None
+
+
+def delivery_problem(
+    couriers: Mapping[str, Registered], delivery_method: str, address: Mapping[str, Any] | None
+) -> dict[str, str] | None:
+    """Why no installed carrier can bring a courier order to `address` ({field, message}), or
+    None. Store pickup needs no carrier; with no carrier installed yet there is nothing to judge
+    by (packing names the missing courier)."""
+    if delivery_method != "courier" or not address or not address.get("country"):
+        return None
+    in_store = set(_capable(couriers, "in_store_pickup"))
+    carriers = [name for name in couriers if name not in in_store]
+    country = str(address["country"]).upper()
+    if not carriers or any(serves(couriers[name].value, country) for name in carriers):
+        return None
+    served = sorted({c.upper() for name in carriers for c in couriers[name].value.capabilities.countries})
+    return {
+        "field": "shipping_address.country",
+        "message": f"no installed courier delivers to {country} (they deliver to {', '.join(served)}); "
+        "choose store pickup or an address in one of those countries",
+    }
 
 
 def in_store_courier(couriers: Mapping[str, Registered]) -> str | None:
@@ -68,9 +106,9 @@ def in_store_courier(couriers: Mapping[str, Registered]) -> str | None:
     return found[0] if found else None
 
 
-def default_courier(runtime: Runtime, *, for_return: bool = False) -> str | None:
+def default_courier(runtime: Runtime, *, for_return: bool = False, country: str | None = None) -> str | None:
     """The carrier for a new shipment of this engine's installed couriers (see `carrier_for`)."""
-    return carrier_for(runtime.host.couriers, for_return=for_return)
+    return carrier_for(runtime.host.couriers, for_return=for_return, country=country)
 
 
 async def route_order(runtime: Runtime, order_id: str, *, reroute: bool = False) -> AllocationOut | None:
@@ -88,6 +126,10 @@ async def route_order(runtime: Runtime, order_id: str, *, reroute: bool = False)
             return await get_allocation(order_id) if status == OrderStatus.ROUTED else None
         if reroute and status not in (OrderStatus.CONFIRMED, OrderStatus.ROUTED, OrderStatus.PARTIALLY_SHIPPED):
             raise Conflict(f"order {order_id} is {status}; only confirmed or routed orders can be re-routed")
+        problem = delivery_problem(runtime.host.couriers, order["delivery_method"], _json(order["shipping_address"]))
+        if problem is not None:  # placed anyway (an import, a sales channel): ops must correct the address
+            await hold(order, problem["message"])
+            return None
         if reroute:
             await _withdraw_unstarted_shipments(order_id)
         decision, request = await _decide(runtime, order)
@@ -104,6 +146,24 @@ async def route_order(runtime: Runtime, order_id: str, *, reroute: bool = False)
         )
         await events.record(routed, order_id=order_id, customer_id=order["customer_id"], subject_id=order_id)
     return await get_allocation(order_id)
+
+
+async def hold(order: dict[str, Any], reason: str) -> None:
+    """Keep an order nobody can deliver from routing, with a task for ops to correct its address
+    (`PATCH /v1/orders/{id}/shipping-address`, which routes it then). Once per order."""
+    task_id = await tasks.open_task(
+        kind="undeliverable_address",
+        title=f"Order {order['id']} cannot be delivered to its address: correct it",
+        detail=f"{reason}. Correct the address with PATCH /v1/orders/{order['id']}/shipping-address; "
+        "the order is routed as soon as a courier serves it.",
+        shipment_id=None,
+        order_id=order["id"],
+        customer_id=order["customer_id"],
+        dedupe_key=f"{order['id']}|undeliverable_address",
+    )
+    if task_id is not None:
+        held = OrderHeld(reason=reason, field="shipping_address.country", task_id=task_id)
+        await events.record(held, order_id=order["id"], customer_id=order["customer_id"], subject_id=order["id"])
 
 
 async def _withdraw_unstarted_shipments(order_id: str) -> None:
@@ -249,7 +309,7 @@ async def _apply(
             (OrderLine.order_id == order_id) & (OrderLine.sku == sku)
         )
     pickup = order["delivery_method"] == "pickup"
-    courier = default_courier(runtime)
+    courier = default_courier(runtime, country=(_json(order["shipping_address"]) or {}).get("country"))
     at_counter = in_store_courier(runtime.host.couriers) if pickup else None
     for part in decision.plan.parts:
         shipment_id = new_id("shp")

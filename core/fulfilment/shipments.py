@@ -1,51 +1,31 @@
 """Shipments in the warehouse: reading, picking (short picks handled), packing with the
-packaging policy, and the courier voucher — created at most once at a time under a lease."""
+packaging policy; the courier voucher itself is core/fulfilment/vouchers.py."""
 
 from __future__ import annotations
 
-import base64
-from datetime import timedelta
 from typing import Any
 
 import msgspec
 import structlog
 
 from core.catalogue.inventory import movement
-from core.catalogue.tables import Location, Product
+from core.catalogue.tables import Product
 from core.customers.tables import Customer
 from core.db.database import utcnow
 from core.domain.errors import Conflict, InvalidInput
-from core.domain.events import (
-    InventoryShortfall,
-    ShipmentLabelCreated,
-    ShipmentPacked,
-    ShipmentPackUndone,
-    ShipmentPicked,
-    ShipmentVoucherDeadLettered,
-    ShipmentVoucherRejected,
-)
-from core.domain.fulfilment import (
-    PICKABLE,
-    PickIn,
-    ShipmentOut,
-    VoucherState,
-)
-from core.domain.time import add_business_days, local_today
+from core.domain.events import InventoryShortfall, ShipmentPacked, ShipmentPackUndone, ShipmentPicked
+from core.domain.fulfilment import PICKABLE, PickIn, ShipmentOut, VoucherState
 from core.fulfilment.courier_setup import setup_error
 from core.fulfilment.routing import route_order
 from core.fulfilment.shipment_views import get_shipment as get_shipment  # re-exported for callers
 from core.fulfilment.shipment_views import shipment_row as shipment_row  # re-exported for callers
 from core.fulfilment.tables import Shipment, ShipmentLine
-from core.hookspecs.couriers import (
-    Address,
-    Courier,
-    CourierMisconfigured,
-    CourierRejected,
-    CourierUnavailable,
-    Parcel,
-    ShipmentStatus,
-    VoucherRequest,
-)
+from core.fulfilment.vouchers import MAX_VOUCHER_TRIES as MAX_VOUCHER_TRIES  # re-exported for callers
+from core.fulfilment.vouchers import VOUCHER_JOB as VOUCHER_JOB  # re-exported for callers
+from core.fulfilment.vouchers import courier_of as courier_of  # re-exported for callers
+from core.fulfilment.vouchers import ensure_voucher as ensure_voucher  # re-exported for callers
+from core.fulfilment.vouchers import label as label  # re-exported for callers
+from core.hookspecs.couriers import CourierMisconfigured, CourierUnavailable, ShipmentStatus
 from core.hookspecs.packaging import PackagingPlan, PackagingRequest, PackItem
 from core.hookspecs.payments import CaptureMoment
 from core.jobs import outbox as events
@@ -54,13 +34,8 @@ from core.orders.tables import Order, OrderLine
 from core.payments.tables import Payment
 from core.policies import policies
 from core.runtime import Runtime
-from core.settings import shop_zone
 
 log = structlog.get_logger("emporio.shipments")
-
-VOUCHER_JOB = "fulfilment.create_voucher"
-VOUCHER_LEASE = timedelta(seconds=120)
-MAX_VOUCHER_TRIES = 8
 
 
 def _json(value: Any) -> Any:
@@ -311,148 +286,3 @@ async def _cod_amount(runtime: Runtime, order: dict[str, Any], lines: list[dict[
             prices.get(ln["sku"], 0) * (ln["picked_qty"] if ln["picked_qty"] is not None else ln["qty"]) for ln in lines
         )
     )
-
-
-def courier_of(runtime: Runtime, name: str | None, shipment_id: str) -> Courier:
-    registered = runtime.host.couriers.get(name or "")
-    if registered is None:
-        known = ", ".join(sorted(runtime.host.couriers)) or "none installed"
-        raise Conflict(f"shipment {shipment_id} has courier {name!r}, which is not installed (installed: {known})")
-    courier: Courier = registered.value
-    return courier
-
-
-async def _voucher_request(runtime: Runtime, row: dict[str, Any]) -> VoucherRequest:
-    order = (await Order.select().where(Order.id == row["order_id"]))[0]
-    address = _json(order["shipping_address"])
-    if address is None:  # click-and-collect from another location: the parcel goes to the store
-        store = await Location.select().where(Location.code == order["pickup_location"]).first()
-        address = {
-            "name": (store or {}).get("name", ""),
-            "line1": (store or {}).get("line1") or "",
-            "city": (store or {}).get("city") or "",
-            "postcode": (store or {}).get("postcode") or "",
-            "country": (store or {}).get("country") or "GR",
-        }
-    plan = _json(row["packaging"]) or {}
-    parcels = [
-        Parcel(weight_g=max(1, int(b.get("weight_g", 0))), length_mm=0, width_mm=0, height_mm=0)
-        for b in plan.get("boxes", [])
-    ] or [Parcel(weight_g=500, length_mm=0, width_mm=0, height_mm=0)]
-    today = local_today(shop_zone())
-    return VoucherRequest(
-        shipment_id=row["id"],
-        order_id=row["order_id"],
-        sender_location=row["location"],
-        pickup_date=today if today.weekday() < 5 else add_business_days(utcnow(), 1).date(),
-        recipient=Address(
-            name=address.get("name", ""),
-            line1=address.get("line1", ""),
-            city=address.get("city", ""),
-            postcode=address.get("postcode", ""),
-            country=address.get("country", "GR"),
-            phone=address.get("phone"),
-            lat=address.get("lat"),
-            lon=address.get("lon"),
-        ),
-        parcels=parcels,
-        cod_amount=row["cod_amount"],
-        currency=order["currency"],
-    )
-
-
-async def ensure_voucher(runtime: Runtime, shipment_id: str) -> VoucherState:
-    """Create the courier voucher unless one exists. One executor at a time holds a lease; if an
-    executor died after the courier created a voucher but before we stored it, the next try
-    creates another and the orphan (never printed) is cancelled at the daily close."""
-    now = utcnow()
-    async with runtime.unit_of_work():
-        row = await shipment_row(runtime, shipment_id, lock=True)
-        state = VoucherState(row["voucher_state"])
-        if state in (VoucherState.CREATED, VoucherState.FAILED) or row["status"] != ShipmentStatus.PACKED:
-            return state
-        if row["voucher_lease_until"] is not None and row["voucher_lease_until"] > now:
-            return state  # another executor is on it
-        await Shipment.update(
-            {
-                Shipment.voucher_state: VoucherState.REQUESTED.value,
-                Shipment.voucher_tries: Shipment.voucher_tries + 1,
-                Shipment.voucher_lease_until: now + VOUCHER_LEASE,
-            }
-        ).where(Shipment.id == shipment_id)
-    courier = courier_of(runtime, row["courier"], shipment_id)
-    request = await _voucher_request(runtime, row)
-    try:
-        voucher = await courier.create_voucher(request)
-    except (CourierUnavailable, CourierMisconfigured) as exc:
-        # A misconfiguration is retried like an outage: the worker succeeds once the shop fixes
-        # the setting, and the parcel is never blamed (no failed voucher).
-        await _voucher_unavailable(runtime, row, str(exc))
-        raise
-    except CourierRejected as exc:
-        async with runtime.unit_of_work():
-            await Shipment.update(
-                {
-                    Shipment.voucher_state: VoucherState.FAILED.value,
-                    Shipment.last_error: str(exc)[:1000],
-                    Shipment.voucher_lease_until: None,
-                }
-            ).where(Shipment.id == shipment_id)
-            await events.record(
-                ShipmentVoucherRejected(courier=row["courier"], reason=str(exc)),
-                order_id=row["order_id"],
-                subject_id=shipment_id,
-            )
-        return VoucherState.FAILED
-    async with runtime.unit_of_work():
-        await Shipment.update(
-            {
-                Shipment.voucher_state: VoucherState.CREATED.value,
-                Shipment.tracking_number: voucher.tracking_number,
-                Shipment.tracking_url: voucher.tracking_url,
-                Shipment.return_tracking_number: voucher.return_tracking_number,
-                Shipment.status: ShipmentStatus.LABEL_CREATED.value,
-                Shipment.voucher_lease_until: None,
-                Shipment.last_error: None,
-                Shipment.updated_at: utcnow(),
-            }
-        ).where(Shipment.id == shipment_id)
-        await events.record(
-            ShipmentLabelCreated(courier=row["courier"], tracking_number=voucher.tracking_number),
-            order_id=row["order_id"],
-            subject_id=shipment_id,
-        )
-    try:
-        await label(runtime, shipment_id)  # printing now also tells the courier the voucher is real
-    except (CourierUnavailable, CourierRejected) as exc:
-        log.warning("shipments.label_deferred", shipment=shipment_id, error=str(exc))
-    return VoucherState.CREATED
-
-
-async def _voucher_unavailable(runtime: Runtime, row: dict[str, Any], error: str) -> None:
-    async with runtime.unit_of_work():
-        await Shipment.update({Shipment.voucher_lease_until: None, Shipment.last_error: error[:1000]}).where(
-            Shipment.id == row["id"]
-        )
-        if row["voucher_tries"] + 1 >= MAX_VOUCHER_TRIES:
-            tries = row["voucher_tries"] + 1
-            await events.record(
-                ShipmentVoucherDeadLettered(
-                    courier=row["courier"],
-                    tries=tries,
-                    reason=f"{row['courier']} unreachable after {tries} tries: {error}",
-                ),
-                order_id=row["order_id"],
-                subject_id=row["id"],
-            )
-
-
-async def label(runtime: Runtime, shipment_id: str) -> bytes:
-    row = await shipment_row(runtime, shipment_id)
-    if row["label_pdf"]:
-        return base64.b64decode(row["label_pdf"])
-    if not row["tracking_number"]:
-        raise Conflict(f"shipment {shipment_id} has no voucher yet ({row['voucher_state']}); pack it first")
-    pdf = await courier_of(runtime, row["courier"], shipment_id).label_pdf([row["tracking_number"]])
-    await Shipment.update({Shipment.label_pdf: base64.b64encode(pdf).decode()}).where(Shipment.id == shipment_id)
-    return pdf

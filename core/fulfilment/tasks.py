@@ -52,13 +52,16 @@ async def open_task(
     kind: str,
     title: str,
     detail: str | None,
-    shipment_id: str,
+    shipment_id: str | None,
     order_id: str | None,
     customer_id: str | None,
     dedupe_key: str,
 ) -> str | None:
     """Open a task unless one with `dedupe_key` exists (the same failure reported twice opens
-    one task). Call inside a unit of work. Returns the new task's id, or None."""
+    one task). Call inside a unit of work. Returns the new task's id, or None.
+
+    A task about a shipment records `task.created` for it; one about a whole order (no
+    shipment) is announced by the caller's own event (`order.held` names the task)."""
     task_id = new_id("tsk")
     inserted = await Task.raw(
         "INSERT INTO tasks (id, kind, status, title, detail, order_id, shipment_id, customer_id, created_at, "
@@ -76,8 +79,19 @@ async def open_task(
     )
     if not inserted:
         return None
-    await events.record(TaskCreated(kind=kind), order_id=order_id, customer_id=customer_id, subject_id=shipment_id)
+    if shipment_id is not None:
+        await events.record(TaskCreated(kind=kind), order_id=order_id, customer_id=customer_id, subject_id=shipment_id)
     return task_id
+
+
+async def close_tasks_of(runtime: Runtime, order_id: str, kind: str, closed_by: str, note: str) -> list[str]:
+    """Close the order's open tasks of `kind` (the problem they were about was settled)."""
+    rows = await Task.select(Task.id).where(
+        (Task.order_id == order_id) & (Task.kind == kind) & (Task.status == TaskStatus.OPEN.value)
+    )
+    for row in rows:
+        await close_task(runtime, row["id"], closed_by, note)
+    return [row["id"] for row in rows]
 
 
 async def list_tasks(status: str | None = TaskStatus.OPEN.value) -> list[TaskOut]:

@@ -45,9 +45,10 @@ class CourierCapabilities(msgspec.Struct, frozen=True, kw_only=True):
     """What a courier declares it can do. Every flag defaults to the cautious answer, so a
     courier that forgets one is asked for less, never for something it cannot do.
 
-    The core reads `in_store_pickup` (click and collect: routing and the daily close) and
-    `returns` (who makes return labels); the courier contract suite reads them all and expects
-    the matching behaviour, so a courier cannot declare what it does not do.
+    The core reads `in_store_pickup` (click and collect: routing and the daily close), `returns`
+    (who makes return labels) and `countries` (which addresses an order may be placed for); the
+    courier contract suite reads them all and expects the matching behaviour, so a courier
+    cannot declare what it does not do.
     """
 
     # create_voucher called again with a shipment_id it has seen returns that first voucher.
@@ -65,6 +66,9 @@ class CourierCapabilities(msgspec.Struct, frozen=True, kw_only=True):
     close_reports_unprinted: bool = False  # close_dispatch lists vouchers never printed
     manifest_reference: bool = False  # close_dispatch returns a reference when it closed something
     max_labels_per_call: Annotated[int, msgspec.Meta(ge=1)] = 1  # tracking numbers label_pdf takes at once
+    # ISO 3166 codes of the countries it delivers to (and collects returns in). Empty: it does not
+    # say, and its create_voucher decides. Routing refuses an order no installed carrier serves.
+    countries: tuple[str, ...] = ()
 
 
 class Address(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,7 +108,11 @@ class VoucherRequest(msgspec.Struct, frozen=True, kw_only=True):
     """Everything a courier needs to create a voucher. `shipment_id` is the idempotency key:
     a courier declaring `idempotent_create` returns the existing voucher for it; the core calls
     the others once per shipment. With `destination`, the parcel goes to that locker or pickup
-    point (couriers without `lockers` refuse it rather than ship to the door)."""
+    point (couriers without `lockers` refuse it rather than ship to the door).
+
+    A return (`is_return`) travels the other way: the carrier collects it at `pickup` (the
+    customer's address) and delivers it to `recipient` (the shop's receiving location). A
+    courier refuses a return without `pickup` rather than carry the parcel from the shop."""
 
     shipment_id: str
     order_id: str
@@ -117,6 +125,7 @@ class VoucherRequest(msgspec.Struct, frozen=True, kw_only=True):
     notes: str | None = None
     is_return: bool = False
     destination: Destination | None = None
+    pickup: Address | None = None  # a return's collection point (the customer); None: the sender's own premises
 
 
 class Voucher(msgspec.Struct, frozen=True, kw_only=True):

@@ -16,13 +16,19 @@ from typing import Any
 import msgspec
 
 from core.domain.imports import ImportContext, ImportKind, ImportLineError, ImportRow
-from core.kpis.rollups import invalidate_all
+from core.kpis.rollups import build_pending, invalidate_all
+from core.kpis.rollups import plans as rollup_plans
 from core.runtime import Runtime
 
 DEFAULT_BATCH = 2000
 MAX_LINE_BYTES = 1_000_000
 REFS_CACHE = 200_000  # (kind, external id) → internal id entries kept between batches
 ANALYZE_AFTER = 10_000  # records: from this many on, a PostgreSQL import refreshes the planner's statistics
+# Per KPI source: the dashboard's default period (the last 30 days). Measured on SQLite with
+# 100k records (20k orders over four months), on a busy 2-core machine: the import took 20–25 s
+# and these rollups 15–25 s more; without them every KPI query read raw facts (~0.8 s each)
+# until the worker's next pass.
+ROLLUP_DAYS_AFTER_IMPORT = 31
 
 
 class _Kind(msgspec.Struct):
@@ -47,6 +53,7 @@ class ImportReport(msgspec.Struct, kw_only=True):
     applied_batches: list[list[int]] = msgspec.field(default_factory=list)
     skipped_batches: list[list[int]] = msgspec.field(default_factory=list)
     stopped_early: bool = False
+    rollup_days: int = 0  # KPI rollup days (per source) built before the import returned
 
     @property
     def ok(self) -> bool:
@@ -130,9 +137,12 @@ async def run_import(
     batch_size: int = DEFAULT_BATCH,
     continue_on_error: bool = False,
     progress: Callable[[int], None] | None = None,
+    build_rollups: bool = True,
 ) -> ImportReport:
+    """Import `source`; `build_rollups=False` leaves the KPI rollups of the imported days to the
+    worker (a bulk load measured on its own, or several files in a row: build after the last)."""
     with _fewer_collections():
-        return await _run_import(runtime, source, batch_size, continue_on_error, progress)
+        return await _run_import(runtime, source, batch_size, continue_on_error, progress, build_rollups)
 
 
 async def _run_import(
@@ -141,6 +151,7 @@ async def _run_import(
     batch_size: int,
     continue_on_error: bool,
     progress: Callable[[int], None] | None,
+    build_rollups: bool,
 ) -> ImportReport:
     kinds: dict[str, ImportKind] = {k: r.value for k, r in runtime.host.import_kinds.items()}
     decoders = _Decoders(kinds)
@@ -195,21 +206,29 @@ async def _run_import(
         if line_no - first_line + 1 >= batch_size and not await flush():
             report.lines_read = line_no
             report.stopped_early = True
-            return await _finished(runtime, report)
+            return await _finished(runtime, report, build_rollups)
     await flush()
     if progress is not None:
         progress(consumed)
     report.lines_read = line_no
-    return await _finished(runtime, report)
+    return await _finished(runtime, report, build_rollups)
 
 
-async def _finished(runtime: Runtime, report: ImportReport) -> ImportReport:
-    if report.records:
-        await invalidate_all(runtime.db)  # imported history may land on days already rolled up
+async def _finished(runtime: Runtime, report: ImportReport, build_rollups: bool) -> ImportReport:
+    if not report.records:
+        return report
+    await invalidate_all(runtime.db)  # imported history may land on days already rolled up
     if runtime.db.is_postgres and report.records >= ANALYZE_AFTER:
         # A big import changes the tables' sizes by orders of magnitude; until autovacuum gets
-        # to them the planner would plan KPI queries for the empty tables it last saw.
+        # to them the planner would plan KPI queries (and the rollups below) for the empty tables.
         await runtime.db.fetch("ANALYZE")
+    # The first look after an import is the dashboard's default period: build those days'
+    # rollups now instead of leaving every KPI to a full scan until the worker's next pass.
+    # Older days follow on the worker's schedule.
+    if build_rollups:
+        report.rollup_days = await build_pending(
+            runtime.db, runtime.host, max_days=ROLLUP_DAYS_AFTER_IMPORT * len(rollup_plans(runtime.host))
+        )
     return report
 
 

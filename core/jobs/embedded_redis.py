@@ -2,6 +2,11 @@
 
 One server per data directory, reached over a unix socket; the API, the worker and the CLI of
 the same data directory share it. Production sets EMPORIO_REDIS_URL and never starts one.
+
+The process that starts the server stops it when it ends (`stop_embedded_redis`, called by
+`emporio serve` and `emporio worker` after their last job, and at exit as a fallback). The
+server runs in a session of its own, so a Ctrl-C in the terminal does not kill it under the
+worker's feet while jobs in flight still need it: the engine stops it last.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ def ensure_embedded_redis(data_dir: Path) -> str:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 10
         while not _responds(socket_path):
@@ -71,12 +77,27 @@ def ensure_embedded_redis(data_dir: Path) -> str:
                 )
             time.sleep(0.05)
         log.info("redis.embedded_started", socket=str(socket_path), pid=process.pid)
-        atexit.register(_stop, process)
+        if not _started:
+            atexit.register(stop_embedded_redis)
+        _started.append(process)
         return url
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=5)
+_started: list[subprocess.Popen[bytes]] = []  # the servers this process started (and must stop)
+
+
+def stop_embedded_redis(timeout_s: float = 5.0) -> int:
+    """Stop the embedded Redis servers this process started; returns how many. Idempotent."""
+    stopped = 0
+    while _started:
+        process = _started.pop()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=timeout_s)
+            stopped += 1
+            log.info("redis.embedded_stopped", pid=process.pid)
+    return stopped

@@ -16,7 +16,9 @@ import structlog
 from core.db.database import utcnow
 from core.db.pagination import Page, check_limit, decode_cursor, page_of
 from core.domain.events import DomainEvent, EventPayload, EventType, SubjectType, decode_payload, encode_payload
+from core.domain.events.sentences import describe
 from core.domain.ids import new_id
+from core.domain.time import as_utc
 from core.jobs.tables import Event, EventHandling
 
 if TYPE_CHECKING:
@@ -216,19 +218,35 @@ async def sweep(runtime: Runtime, older_than_s: float = 15.0, limit: int = 500) 
 async def timeline(
     *, customer_id: str | None = None, order_id: str | None = None, limit: int = 100, before: str | None = None
 ) -> list[dict[str, Any]]:
-    """Newest first; each payload read through its type's Struct, as on_event sees it."""
-    query = Event.select(
-        Event.id, Event.type, Event.occurred_at, Event.order_id, Event.subject_type, Event.subject_id, Event.payload
-    )
+    """Newest first, as the contract's timeline items (`at`, `type`, `summary` {el, en},
+    `subject_id`, and the payload read through its type's Struct, as on_event sees it). A
+    customer's timeline holds every event about them and about their orders — payments, parcels
+    (return parcels read as such) and returns — whether or not the use case that recorded it
+    named the customer."""
+    where, args = [], []
     if customer_id is not None:
-        query = query.where(Event.customer_id == customer_id)
+        where.append("(e.customer_id = {} OR e.order_id IN (SELECT o.id FROM orders o WHERE o.customer_id = {}))")
+        args += [customer_id, customer_id]
     if order_id is not None:
-        query = query.where(Event.order_id == order_id)
+        where.append("e.order_id = {}")
+        args.append(order_id)
     if before:
-        query = query.where(Event.id < before)
-    rows: list[dict[str, Any]] = await query.order_by(Event.id, ascending=False).limit(limit)
+        where.append("e.id < {}")
+        args.append(before)
+    rows: list[dict[str, Any]] = await Event.raw(
+        "SELECT e.id, e.type, e.occurred_at, e.order_id, e.subject_type, e.subject_id, e.payload, "
+        "s.is_return AS return_parcel FROM events e "
+        "LEFT JOIN shipments s ON e.subject_type = 'shipment' AND s.id = e.subject_id"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY e.id DESC LIMIT {}",
+        *args,
+        limit,
+    )
     for row in rows:
-        row["payload"] = msgspec.to_builtins(decode_payload(row["type"], row["payload"]))
+        payload = msgspec.to_builtins(decode_payload(row["type"], row["payload"]))
+        row["at"] = row["occurred_at"] = as_utc(row["occurred_at"])
+        row["payload"] = payload
+        row["summary"] = describe(row["type"], payload, return_parcel=bool(row.pop("return_parcel")))
     return rows
 
 

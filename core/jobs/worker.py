@@ -79,8 +79,26 @@ def build_worker(runtime: Runtime, *, burst: bool = False) -> Worker:
     )
 
 
-async def run_worker(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
-    """Run the worker until `stop` is set (or forever)."""
+# How long a stopping worker lets the jobs in flight finish before it cancels them (a cancelled
+# job stays queued, its event in the outbox: it runs again). Under systemd's 90 s stop timeout.
+DRAIN_S = 30.0
+
+
+async def _drain(worker: Worker, within_s: float) -> int:
+    """Take no new job and wait (up to `within_s`) for the running ones; returns those left."""
+    worker.allow_pick_jobs = False
+    await asyncio.sleep(worker.poll_delay_s)  # a poll already under way may still start a job
+    running = [t for t in worker.tasks.values() if not t.done()]
+    if running:
+        _, left = await asyncio.wait(running, timeout=within_s)
+        if left:
+            log.warning("worker.drain_timed_out", jobs_cancelled=len(left), waited_s=within_s)
+        return len(left)
+    return 0
+
+
+async def run_worker(runtime: Runtime, stop: asyncio.Event | None = None, *, drain_s: float = DRAIN_S) -> None:
+    """Run the worker until `stop` is set (or forever); then let the jobs in flight finish."""
     worker = build_worker(runtime)
     task = asyncio.create_task(worker.async_run())
     log.info("worker.started", jobs=sorted(runtime.host.jobs))
@@ -90,6 +108,8 @@ async def run_worker(runtime: Runtime, stop: asyncio.Event | None = None) -> Non
         else:
             await stop.wait()
     finally:
+        if not task.done():
+            await _drain(worker, drain_s)
         try:
             await worker.close()
         except asyncio.CancelledError:

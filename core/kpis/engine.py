@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from core.domain.errors import InvalidInput, NotFound
-from core.domain.kpis import Fact, FactQuery, FactSource, KPIDefinition, KPIValue
+from core.domain.kpis import Fact, FactQuery, FactSource, GroupsReducer, KPIDefinition, KPIValue
 from core.kpis import rollups as kpi_rollups
 from core.kpis.segments import customer_segment_members
 from core.plugins import PluginHost
@@ -207,12 +207,22 @@ class KPIEngine:
         reducer = kpi.reduce
         return reducer.finish(reducer.merge([reducer.partial(facts), *states]))
 
+    @staticmethod
+    def _groups(kpi: KPIDefinition, facts: Sequence[Fact], states: list[Any]) -> dict[str, Any]:
+        """`{"groups": […]}` for a groups-only KPI (GroupsReducer), else nothing."""
+        reducer = kpi.reduce
+        if not isinstance(reducer, GroupsReducer):
+            return {}
+        return {"groups": reducer.groups(reducer.merge([reducer.partial(facts), *states]))}
+
     async def value(
         self, kpi: KPIDefinition, start: datetime, end: datetime, filters: dict[str, str]
     ) -> dict[str, Any]:
         facts, rows, not_applicable = await self._parts(kpi, start, end, filters)
-        value = self._reduce(kpi, facts, [state for _, _, state in rows])
-        return _out(kpi, value, {"filter_not_applicable": True} if not_applicable else None)
+        states = [state for _, _, state in rows]
+        value = self._reduce(kpi, facts, states)
+        extra = {"filter_not_applicable": True} if not_applicable else {}
+        return _out(kpi, value, {**extra, **self._groups(kpi, facts, states)} or None)
 
     async def all(self, start: datetime, end: datetime, filters: dict[str, str]) -> dict[str, Any]:
         kpis = [self.definition(kpi_id) for kpi_id in sorted(self.host.kpis)]
@@ -226,6 +236,8 @@ class KPIEngine:
             choices = ", ".join(kpi.dimensions) or "none"
             raise InvalidInput(f"{kpi.id} cannot be grouped by {dimension}; dimensions: {choices}")
         facts, rows, _ = await self._parts(kpi, start, end, filters, grouped=True)
+        if isinstance(kpi.reduce, GroupsReducer):  # its groups are the answer, whatever the dimension
+            return list(self._groups(kpi, facts, [state for _, _, state in rows])["groups"])
         groups: dict[Any, list[Fact]] = defaultdict(list)
         states: dict[Any, list[Any]] = defaultdict(list)
         for fact in facts:
@@ -263,7 +275,10 @@ class KPIEngine:
         current = bucket_start(start, granularity)
         while current < end:
             value = self._reduce(kpi, buckets.get(current, []), states.get(current, []))
-            out.append({"period_start": current, **{k: v for k, v in _out(kpi, value).items() if k != "unit"}})
+            groups = self._groups(kpi, buckets.get(current, []), states.get(current, []))
+            out.append(
+                {"period_start": current, **{k: v for k, v in _out(kpi, value).items() if k != "unit"}, **groups}
+            )
             current = next_bucket(current, granularity)
         return out
 
@@ -277,7 +292,10 @@ class KPIEngine:
             part_start, part_end = max(current, start), min(next_bucket(current, granularity), end)
             facts, _, _ = await self._parts(kpi, part_start, part_end, filters)
             value = kpi.reduce(facts)
-            out.append({"period_start": current, **{k: v for k, v in _out(kpi, value).items() if k != "unit"}})
+            groups = self._groups(kpi, facts, [])
+            out.append(
+                {"period_start": current, **{k: v for k, v in _out(kpi, value).items() if k != "unit"}, **groups}
+            )
             current = next_bucket(current, granularity)
         return out
 

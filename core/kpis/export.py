@@ -45,9 +45,11 @@ def kpi_csv(result: dict[str, Any]) -> str:
         for row in result["series"]:
             writer.writerow([result["id"], _cell(row["period_start"]), *[_cell(row.get(f)) for f in FIELDS]])
     elif "groups" in result:
-        writer.writerow(["kpi", result["group_by"], *FIELDS])
+        # A groups-only KPI (top_performing_agents) answers with figures of its own per group.
+        extra = list(dict.fromkeys(k for row in result["groups"] for k in row if k != "key" and k not in FIELDS))
+        writer.writerow(["kpi", result.get("group_by", "key"), *FIELDS, *extra])
         for row in result["groups"]:
-            writer.writerow([result["id"], _cell(row["key"]), *[_cell(row.get(f)) for f in FIELDS]])
+            writer.writerow([result["id"], _cell(row["key"]), *[_cell(row.get(f)) for f in (*FIELDS, *extra)]])
     else:
         writer.writerow(["kpi", "unit", *FIELDS, "from", "to"])
         writer.writerow(

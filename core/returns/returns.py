@@ -38,6 +38,7 @@ from core.domain.returns import (
     ReturnStatus,
     check_return_transition,
 )
+from core.domain.fulfilment import VoucherState
 from core.domain.time import as_utc
 from core.fulfilment import shipments
 from core.fulfilment.routing import default_courier
@@ -320,6 +321,8 @@ async def _after_approval(runtime: Runtime, return_id: str) -> None:
         return
     shipment_id = new_id("shp")
     now = utcnow()
+    order = await Order.select(Order.shipping_address).where(Order.id == row["order_id"]).first()
+    collected_in = (_json((order or {}).get("shipping_address")) or {}).get("country")
     async with runtime.unit_of_work():
         lines = await ReturnLine.select().where(ReturnLine.return_id == return_id)
         await Shipment.insert(
@@ -328,7 +331,7 @@ async def _after_approval(runtime: Runtime, return_id: str) -> None:
                 order_id=row["order_id"],
                 location=row["receiving_location"] or "",
                 status=ShipmentStatus.PACKED.value,
-                courier=default_courier(runtime, for_return=True),
+                courier=default_courier(runtime, for_return=True, country=collected_in),
                 is_return=True,
                 packed_at=now,
                 created_at=now,
@@ -349,14 +352,25 @@ async def _after_approval(runtime: Runtime, return_id: str) -> None:
         )
         await ReturnRequest.update({ReturnRequest.shipment_id: shipment_id}).where(ReturnRequest.id == return_id)
         await events.record(
-            ReturnLabelRequested(shipment_id=shipment_id), order_id=row["order_id"], subject_id=return_id
+            ReturnLabelRequested(shipment_id=shipment_id),
+            order_id=row["order_id"],
+            customer_id=row["customer_id"],
+            subject_id=return_id,
         )
+    # The voucher is a reverse pickup: collected at the order's address, delivered to the
+    # receiving location (core/fulfilment/vouchers.py); never on the location's pickup list.
     try:
-        await shipments.ensure_voucher(runtime, shipment_id)
+        state = await shipments.ensure_voucher(runtime, shipment_id)
     except Exception as exc:  # the label can be created later (pack the return shipment again)
         await ReturnRequest.update({ReturnRequest.notes: f"return label pending: {exc}"}).where(
             ReturnRequest.id == return_id
         )
+        return
+    if state == VoucherState.FAILED:  # a task for ops was opened with the courier's reason
+        shipment = await Shipment.select(Shipment.last_error).where(Shipment.id == shipment_id).first()
+        await ReturnRequest.update(
+            {ReturnRequest.notes: f"return label refused: {(shipment or {}).get('last_error')}"}
+        ).where(ReturnRequest.id == return_id)
 
 
 async def receive(runtime: Runtime, return_id: str, data: ReceiveIn, actor: str) -> ReturnOut:

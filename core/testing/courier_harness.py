@@ -82,21 +82,25 @@ def sample_request(
     destination: Destination | None = None,
     is_return: bool = False,
 ) -> VoucherRequest:
-    """A plain domestic Greek shipment: what most couriers accept without configuration."""
+    """A plain domestic Greek shipment: what most couriers accept without configuration. A
+    return is collected at the customer's address and delivered to the shop's warehouse."""
+    customer = Address(
+        name="Μαρία Παπαδοπούλου",
+        line1="Π. Ράλλη 45",
+        city="Ταύρος",
+        postcode="17778",
+        country="GR",
+        phone="+306999999999",
+        email="maria@example.com",
+    )
+    warehouse = Address(name="main-warehouse", line1="Λεωφ. ΝΑΤΟ 100", city="Ασπρόπυργος", postcode="19300", country="GR")
     return VoucherRequest(
         shipment_id=shipment_id,
         order_id=f"ord_{shipment_id}",
         sender_location="main-warehouse",
         pickup_date=pickup_date,
-        recipient=Address(
-            name="Μαρία Παπαδοπούλου",
-            line1="Π. Ράλλη 45",
-            city="Ταύρος",
-            postcode="17778",
-            country="GR",
-            phone="+306999999999",
-            email="maria@example.com",
-        ),
+        recipient=warehouse if is_return else customer,
+        pickup=customer if is_return else None,
         parcels=[Parcel(weight_g=1200, length_mm=300, width_mm=200, height_mm=150) for _ in range(parcels)],
         cod_amount=cod_amount,
         destination=destination,

@@ -76,6 +76,44 @@ def _permanent(code: int) -> bool:
     return 500 <= code < 600
 
 
+async def transmit(message: EmailMessage, *, about: str) -> None:
+    """Hand one mail to EMPORIO_SMTP_URL (STARTTLS when offered). Raises ChannelSendFailed,
+    permanent for a 5xx answer; `about` names what the mail is for in the error ("case #10042").
+    Also sends mail that is not a case reply (the feedback plugin's surveys)."""
+    server = read(SMTP_URL)
+    if server is None:
+        raise ChannelSendFailed(
+            f"{about}: EMPORIO_SMTP_URL is not set, so mail cannot leave; set it to smtp://user:pass@host:port",
+            permanent=True,
+        )
+    try:
+        await aiosmtplib.send(
+            message,
+            hostname=server.host,
+            port=server.port,
+            username=server.username,
+            password=server.password,
+            use_tls=server.implicit_tls,
+            start_tls=False if server.implicit_tls else None,  # None: STARTTLS when the server offers it
+            timeout=SEND_TIMEOUT_S,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        codes = [refused.code for refused in exc.recipients]
+        detail = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+        raise ChannelSendFailed(
+            f"{about}: {server.host} refused the customer's address: {detail}",
+            permanent=bool(codes) and all(_permanent(c) for c in codes),
+        ) from exc
+    except aiosmtplib.SMTPResponseException as exc:
+        raise ChannelSendFailed(
+            f"{about}: {server.host} answered {exc.code} {exc.message}", permanent=_permanent(exc.code)
+        ) from exc
+    except (aiosmtplib.SMTPException, OSError) as exc:  # refused, reset, timed out: try again later
+        raise ChannelSendFailed(
+            f"{about}: cannot reach {server.host}:{server.port}: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 class EmailChannel:
     """The `email` contact channel (`register_contact_channels`)."""
 
@@ -102,31 +140,5 @@ class EmailChannel:
                 permanent=True,
             )
         message = compose(reply, sender)
-        try:
-            await aiosmtplib.send(
-                message,
-                hostname=server.host,
-                port=server.port,
-                username=server.username,
-                password=server.password,
-                use_tls=server.implicit_tls,
-                start_tls=False if server.implicit_tls else None,  # None: STARTTLS when the server offers it
-                timeout=SEND_TIMEOUT_S,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [refused.code for refused in exc.recipients]
-            detail = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
-            raise ChannelSendFailed(
-                f"case #{reply.case_number}: {server.host} refused the customer's address: {detail}",
-                permanent=bool(codes) and all(_permanent(c) for c in codes),
-            ) from exc
-        except aiosmtplib.SMTPResponseException as exc:
-            raise ChannelSendFailed(
-                f"case #{reply.case_number}: {server.host} answered {exc.code} {exc.message}",
-                permanent=_permanent(exc.code),
-            ) from exc
-        except (aiosmtplib.SMTPException, OSError) as exc:  # refused, reset, timed out: try again later
-            raise ChannelSendFailed(
-                f"case #{reply.case_number}: cannot reach {server.host}:{server.port}: {type(exc).__name__}: {exc}"
-            ) from exc
+        await transmit(message, about=f"case #{reply.case_number}")
         return DeliveryReceipt(external_id=str(message["Message-ID"]))

@@ -111,9 +111,10 @@ def voucher_params(request: VoucherRequest, settings: AcsSettings) -> dict[str, 
     street, house_number = split_street(recipient.line1)
     phone = (recipient.phone or "").strip() or None
     mobile = phone is not None and _is_mobile(phone, country)
+    reverse = reverse_pickup_params(request, shipment) if request.is_return else {}
     return {
         "Pickup_Date": request.pickup_date.isoformat(),
-        "Sender": settings.sender or request.sender_location,
+        "Sender": reverse.get("Pickup_Name") or settings.sender or request.sender_location,
         "Recipient_Name": recipient.name,
         "Recipient_Address": street,
         "Recipient_Address_Number": house_number,
@@ -145,6 +146,37 @@ def voucher_params(request: VoucherRequest, settings: AcsSettings) -> dict[str, 
         "With_Return_Voucher": 1 if settings.with_return_voucher and not request.is_return else None,
         "Content_Type_ID": settings.cy_content_type_id if country == "CY" else None,
         "Language": settings.language,
+        **reverse,
+    }
+
+
+def reverse_pickup_params(request: VoucherRequest, shipment: str) -> dict[str, Any]:
+    """[I] A return is a reverse pickup: ACS collects the parcel at the customer's address and
+    delivers it to the shop. ACS's manual documents only the recipient's fields, so the
+    collection point travels in ``Pickup_*`` fields beside ``Reverse_Pickup: 1`` (see this
+    plugin's README); the recipient is the shop's receiving location."""
+    pickup = request.pickup
+    if pickup is None:
+        raise CourierRejected(
+            f"{shipment} is a return but names no pickup address: ACS would carry it from the shop to the "
+            "customer; give the customer's address as the pickup point"
+        )
+    country = pickup.country.strip().upper()
+    if country not in {"GR", "CY"}:
+        raise CourierRejected(f"ACS collects returns in Greece (GR) and Cyprus (CY) only; {shipment} is in {country!r}")
+    street, house_number = split_street(pickup.line1)
+    phone = (pickup.phone or "").strip() or None
+    mobile = phone is not None and _is_mobile(phone, country)
+    return {
+        "Reverse_Pickup": 1,
+        "Pickup_Name": pickup.name,
+        "Pickup_Address": street,
+        "Pickup_Address_Number": house_number,
+        "Pickup_Zipcode": pickup.postcode.replace(" ", ""),
+        "Pickup_Region": pickup.city,
+        "Pickup_Country": country,
+        "Pickup_Phone": None if mobile else phone,
+        "Pickup_Cell_Phone": phone if mobile else None,
     }
 
 
@@ -177,6 +209,7 @@ class AcsCourier:
         close_reports_unprinted=True,
         manifest_reference=True,
         max_labels_per_call=MAX_PRINT_PER_CALL,
+        countries=("GR", "CY"),
     )
 
     def __init__(self, settings: AcsSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:

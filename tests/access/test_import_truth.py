@@ -4,11 +4,15 @@ body over the limit applies nothing, and a bad line's answer says exactly what w
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import msgspec
 
+import core.kpis.rollups
 from core.customers.tables import Customer
 from tests.access.helpers import assert_problem
+from tests.test_import import LOCATION, PRODUCT, customer, lines
+from tests.test_import import order as history_order
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 MiB = 1024 * 1024
@@ -38,7 +42,8 @@ async def test_a_body_over_the_import_limit_applies_nothing(api, monkeypatch):
     # committed before the limit was reached, and the answer said "failed"
     r = await api.post("/v1/import", content=customers(6000), headers=NDJSON, as_="admin")
     problem = assert_problem(r, 413)
-    assert "256 KiB" in problem["detail"] and "nothing was applied" in problem["detail"]
+    assert "256 KiB" in problem["detail"] and "nothing was done" in problem["detail"]
+    assert "emporio import FILE" in problem["detail"]
     assert await Customer.count() == 0
 
 
@@ -72,3 +77,18 @@ async def test_a_bad_line_in_batch_3_of_5_says_what_was_committed(api):
     assert problem["applied_batches"] == [[1, 2000], [2001, 4000], [6001, 8000], [8001, 10000]]
     assert problem["skipped_batches"] == [[4001, 6000]] and problem["stopped_early"] is False
     assert await Customer.count() == 4 * BATCH
+
+
+async def test_an_import_returns_with_the_recent_days_rolled_up(api, runtime, monkeypatch):
+    """The dashboard's first look after an import is fast: the days of its default period (and
+    the one before) are rolled up before the import answers, not on the worker's next pass."""
+    monkeypatch.setattr(core.kpis.rollups, "utcnow", lambda: datetime(2025, 3, 20, 9, 0, tzinfo=UTC))
+    history = lines(customer("c1"), PRODUCT, LOCATION, *(history_order(f"o{d}", "c1", d) for d in range(2, 17)))
+    r = await api.post("/v1/import", content=history, headers=NDJSON, as_="admin")
+    assert r.status_code == 200, r.text
+    sources = {plan.key for plan in core.kpis.rollups.plans(runtime.host).values()}
+    rows = await runtime.db.fetch("SELECT source, day FROM kpi_rollup_days")
+    built = {(row["source"], row["day"]) for row in rows}
+    # every source, every closed day from the first order (2 March) to yesterday (19 March)
+    wanted = {(source, f"2025-03-{d:02d}") for source in sources for d in range(2, 20)}
+    assert wanted <= built, sorted(wanted - built)[:5]

@@ -96,7 +96,8 @@ async def test_a_named_policy_guards_any_endpoint(runtime, monkeypatch):
         return {"token": token}
 
     limiter = RateLimiter(runtime.redis_url(), namespace=read(QUEUE_NAME) + ":guard-test")
-    app = Litestar([survey], state=State({LIMITER_STATE: limiter}), exception_handlers=exception_handlers())
+    # an ASGI app; Litestar's precise types are not httpx's
+    app: Any = Litestar([survey], state=State({LIMITER_STATE: limiter}), exception_handlers=exception_handlers())
     try:
         transport = httpx.ASGITransport(app=app, client=("10.77.0.1", 5000))
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:

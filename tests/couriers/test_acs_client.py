@@ -211,7 +211,10 @@ async def test_voucher_numbers_lose_acs_leading_space(acs: ACSSimulator, make_ac
     assert voucher.return_tracking_number == acs.vouchers[0]["Voucher_No_Return"]
     assert voucher.tracking_number.isdigit() and (voucher.return_tracking_number or "").isdigit()
     assert envelopes(transport)[0]["ACSInputParameters"]["With_Return_Voucher"] == 1
-    returned = await courier.create_voucher(voucher_request("shp_back", is_return=True))
+    shop = Address(name="Αποθήκη", line1="Λεωφ. ΝΑΤΟ 100", city="Ασπρόπυργος", postcode="19300", country="GR")
+    customer = voucher_request().recipient  # a return is collected at the customer's, delivered to the shop
+    back = voucher_request("shp_back", is_return=True, recipient=shop, pickup=customer)
+    returned = await courier.create_voucher(back)
     assert returned.return_tracking_number is None
     await transport.aclose()
 

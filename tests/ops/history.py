@@ -21,6 +21,8 @@ PRODUCTS: tuple[tuple[str, str, int], ...] = (
 BANKS = ("Alpha Bank", "Eurobank", "Piraeus Bank", "National Bank of Greece")
 REASONS = ("wrong_size", "damaged", "not_as_described", "changed_mind")
 PICKERS = ("p1", "p2", "p3")
+AGENTS = (("a1", "Ελένη Παππά", ["delivery", "returns"]), ("a2", "Nikos Georgiou", ["payment", "product"]))
+TOPICS = ("delivery", "returns", "payment", "product")
 DAYS = 45
 
 
@@ -113,6 +115,8 @@ def build_history(today: date, kinds: Iterable[str]) -> list[dict[str, Any]]:
                 )
     if "return" in available:
         out.extend(_returns(delivered, now, rng))
+    if {"agent", "case", "message", "worklog"} <= available:
+        out.extend(_service(orders, now, rng))
     return out
 
 
@@ -197,6 +201,7 @@ def _shipment(
         "order_id": order["id"],
         "location": "ST-THE" if order["channel"] == "store" else "WH-ATH",
         "courier": "acs",
+        "tracking_number": f"ACS{rng.randint(10**9, 10**10 - 1)}",
         "lines": lines,
         "picker": rng.choice(PICKERS),
         "pick_started_at": _ts(pick_start),
@@ -253,6 +258,93 @@ def _returns(
                         "replacement_cost": line["unit_price"] if resolution == "replacement" else 0,
                     }
                 ],
+            }
+        )
+    return out
+
+
+def _service(orders: list[dict[str, Any]], now: datetime, rng: random.Random) -> list[dict[str, Any]]:
+    """Agents and resolved cases with their messages and work time, so the service KPIs have values
+    and series (the live cases of a test are the only unresolved ones)."""
+    out: list[dict[str, Any]] = [
+        {
+            "kind": "agent",
+            "id": aid,
+            "name": name,
+            "skills": skills,
+            "languages": ["el", "en"],
+            "hourly_cost": 1800,
+            "currency": "EUR",
+            "capacity": 0,  # the history's agents take no new cases: a test's live case waits in the queue
+        }
+        for aid, name, skills in AGENTS
+    ]
+    for order in orders:
+        if order["id"].startswith("old-") or rng.random() > 0.3:
+            continue
+        opened = datetime.fromisoformat(order["placed_at"]) + timedelta(hours=rng.randint(2, 60))
+        answered = opened + timedelta(minutes=rng.randint(10, 400))
+        resolved = answered + timedelta(hours=rng.randint(1, 30))
+        if resolved > now:
+            continue
+        agent = rng.choice(AGENTS)[0]
+        cid = f"k-{order['id']}"
+        channel = rng.choice(("email", "email", "chat", "phone", "web"))
+        out.append(
+            {
+                "kind": "case",
+                "id": cid,
+                "customer_id": order["customer_id"],
+                "order_id": order["id"],
+                "channel": channel,
+                "topic": rng.choice(TOPICS),
+                "created_at": _ts(opened),
+                "resolved_at": _ts(resolved),
+                "assignee": agent,
+                "reopened": 0,
+            }
+        )
+        out.append(
+            {
+                "kind": "message",
+                "id": f"{cid}-m1",
+                "case_id": cid,
+                "at": _ts(opened),
+                "author": "customer",
+                "channel": channel,
+            }
+        )
+        out.append(
+            {
+                "kind": "message",
+                "id": f"{cid}-m2",
+                "case_id": cid,
+                "at": _ts(answered),
+                "author": "agent",
+                "agent_id": agent,
+                "channel": channel,
+            }
+        )
+        if rng.random() < 0.3:  # a second round: not solved at the first contact
+            again = answered + timedelta(minutes=rng.randint(30, 120))
+            if again < resolved:
+                out.append(
+                    {
+                        "kind": "message",
+                        "id": f"{cid}-m3",
+                        "case_id": cid,
+                        "at": _ts(again),
+                        "author": "customer",
+                        "channel": channel,
+                    }
+                )
+        out.append(
+            {
+                "kind": "worklog",
+                "case_id": cid,
+                "agent_id": agent,
+                "at": _ts(answered),
+                "minutes": rng.choice((4.0, 6.5, 9.0, 12.0)),
             }
         )
     return out

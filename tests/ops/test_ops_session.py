@@ -5,6 +5,7 @@ the database."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from http.cookies import SimpleCookie
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.auth import ops_csrf_token
 from core.access.tables import ApiKey, OpsSession
 from core.db.database import utcnow
 from core.runtime import Runtime
@@ -63,13 +65,23 @@ async def test_unknown_key_is_401_and_sets_no_cookie(browser: httpx.AsyncClient)
         assert "set-cookie" not in response.headers
 
 
-async def test_key_without_ops_scope_is_403(api: Api, browser: httpx.AsyncClient) -> None:
-    for role in ("storefront", "agent"):
-        response = await browser.post("/ops/session", json={"key": api.keys[role]})
-        assert response.status_code == 403, response.text
-        assert response.headers["content-type"].startswith("application/problem+json")
-        assert "ops" in response.json()["detail"]
-        assert "set-cookie" not in response.headers
+async def test_key_without_ops_or_agent_scope_is_403(api: Api, browser: httpx.AsyncClient) -> None:
+    response = await browser.post("/ops/session", json={"key": api.keys["storefront"]})
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "ops or agent" in response.json()["detail"]
+    assert "set-cookie" not in response.headers
+
+
+async def test_agent_key_signs_in_for_the_workspace(api: Api, browser: httpx.AsyncClient) -> None:
+    response = await browser.post("/ops/session", json={"key": api.keys["agent"]})
+    assert response.status_code == 201, response.text
+    assert response.json()["scopes"] == ["agent"]
+    token = _set_cookie(response)[1].value
+    browser.cookies.clear()
+    # The session is the agent key's: its cases yes, the KPIs (ops) no.
+    assert (await browser.get("/v1/cases", headers=_with_cookie(token))).status_code == 200
+    assert (await browser.get("/v1/kpis", params=PERIOD, headers=_with_cookie(token))).status_code == 403
 
 
 async def test_malformed_sign_in_is_400(browser: httpx.AsyncClient) -> None:
@@ -92,6 +104,7 @@ async def test_ops_key_gets_an_http_only_strict_session_cookie(api: Api, browser
     assert api.keys["ops"] not in raw and api.keys["ops"] not in response.text
     body = response.json()
     assert body["key_name"] == "test-ops" and body["scopes"] == ["ops"]
+    assert body["csrf_token"] == ops_csrf_token(cookie.value) and body["csrf_token"] != cookie.value
     assert response.headers["cache-control"] == "no-store"
 
     # Admin implies ops.
@@ -163,9 +176,11 @@ async def test_session_endpoint_says_who_the_dashboard_runs_as(api: Api, browser
     browser.cookies.clear()
     by_cookie = (await browser.get("/ops/session", headers=_with_cookie(token))).json()
     assert by_cookie["key_name"] == "test-ops" and by_cookie["expires_at"] is not None
-    # With a key instead of the cookie: the same scope rules as the rest of the API.
+    assert by_cookie["csrf_token"] == ops_csrf_token(token)  # a reloaded page learns it again
+    # With a key instead of the cookie: the same scope rules as the rest of the API, and no token.
     by_key = await browser.get("/ops/session", headers={"Authorization": f"Bearer {api.keys['ops']}"})
     assert by_key.status_code == 200 and by_key.json()["expires_at"] is None
+    assert by_key.json()["csrf_token"] is None
     storefront = await browser.get("/ops/session", headers={"Authorization": f"Bearer {api.keys['storefront']}"})
     assert storefront.status_code == 403
     anonymous = await browser.get("/ops/session")
@@ -256,14 +271,117 @@ async def test_dashboard_is_served_offline_without_the_key(api: Api, browser: ht
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html  # no CDN
 
     assets = {}
-    for name, media in (("ops.js", "javascript"), ("ops.css", "text/css")):
+    scripts = re.findall(r'<script src="/ops/static/([a-z-]+\.js)"', html)
+    assert scripts[-1] == "ops.js" and len(scripts) >= 5  # the app in a few modules, no build step
+    for name in [*scripts, "ops.css"]:
         asset = await browser.get(f"/ops/static/{name}")  # no key, no cookie
         assert asset.status_code == 200, name
-        assert media in asset.headers["content-type"]
+        assert ("text/css" if name.endswith(".css") else "javascript") in asset.headers["content-type"]
         assets[name] = asset.text
-    assert "https://" not in assets["ops.js"] and "localStorage.setItem(LANG_STORE" in assets["ops.js"]
+    code = "".join(text for name, text in assets.items() if name.endswith(".js"))
+    assert "https://" not in code.replace("https?:", "")  # nothing loaded from elsewhere
+    # The browser keeps the language, nothing else (no key, no token, no session in storage).
+    assert re.findall(r"(?:local|session)Storage\.setItem\(([A-Za-z_.]+)", code) == ["O.LANG_STORE"]
+    assert "eval(" not in code and "innerHTML" not in code  # text is set as text
 
     token = await _sign_in(browser, api.keys["ops"])
     for text in (html, *assets.values(), token):
         for key in api.keys.values():
             assert key not in text
+
+
+# ---- changes from the dashboard: the cookie and the session's anti-forgery token -----------------
+
+
+async def _open_case(api: Api) -> str:
+    case = await api.post(
+        "/v1/cases",
+        as_="storefront",
+        json={
+            "customer": {"email": "eleni@example.gr", "name": "Ελένη Κ."},
+            "channel": "web",
+            "subject": "Πού είναι η παραγγελία μου;",
+            "body": "Δεν έχει έρθει ακόμη.",
+        },
+    )
+    assert case.status_code == 201, case.text
+    return str(case.json()["id"])
+
+
+async def test_cookie_writes_need_the_sessions_csrf_token(api: Api, browser: httpx.AsyncClient) -> None:
+    case_id = await _open_case(api)
+    signed_in = await browser.post("/ops/session", json={"key": api.keys["agent"]})
+    token, csrf = _set_cookie(signed_in)[1].value, signed_in.json()["csrf_token"]
+    browser.cookies.clear()
+    note = {"body": "Έλεγχος με την ACS.", "internal": True}
+    path = f"/v1/cases/{case_id}/messages"
+
+    # Only the cookie (a forged cross-site form or fetch), a made-up token, the token of another
+    # session, or the token without its cookie: refused, nothing stored.
+    other = await browser.post("/ops/session", json={"key": api.keys["agent"]})
+    other_csrf = other.json()["csrf_token"]
+    browser.cookies.clear()
+    for headers in (
+        _with_cookie(token),
+        {**_with_cookie(token), "X-Emporio-CSRF": "0" * 64},
+        {**_with_cookie(token), "X-Emporio-CSRF": other_csrf},
+        {**_with_cookie(token), "X-Emporio-CSRF": token},
+        {"X-Emporio-CSRF": csrf},
+    ):
+        refused = await browser.post(path, json=note, headers=headers)
+        assert refused.status_code == 401, (headers, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    form = await browser.post(path, data={"body": "forged"}, headers=_with_cookie(token))
+    assert form.status_code == 401 and "X-Emporio-CSRF" in form.json()["detail"]
+    assert len((await api.get(f"/v1/cases/{case_id}", as_="agent")).json()["messages"]) == 1
+
+    # The cookie with its own token: the change is made, as the key behind the session.
+    made = await browser.post(path, json=note, headers={**_with_cookie(token), "X-Emporio-CSRF": csrf})
+    assert made.status_code == 201, made.text
+    assert made.json()["messages"][-1]["internal"] is True
+    claimed = await browser.post(f"/v1/cases/{case_id}/claim", headers={**_with_cookie(token), "X-Emporio-CSRF": csrf})
+    assert claimed.status_code == 200, claimed.text
+    # Scopes still hold: the agent's session cannot do an ops change.
+    product = {"sku": "CSRF-1", "name": "Nope", "price": {"amount": 100, "currency": "EUR"}}
+    denied = await browser.post("/v1/products", json=product, headers={**_with_cookie(token), "X-Emporio-CSRF": csrf})
+    assert denied.status_code == 403
+
+    # After sign-out the token is worth nothing.
+    assert (await browser.post("/ops/session/logout", headers=_with_cookie(token))).status_code == 204
+    after = await browser.post(path, json=note, headers={**_with_cookie(token), "X-Emporio-CSRF": csrf})
+    assert after.status_code == 401
+
+
+async def test_workspace_helpers(api: Api, browser: httpx.AsyncClient) -> None:
+    case_id = await _open_case(api)
+    agent = await api.post("/v1/agents", as_="ops", json={"name": "Μαρία", "skills": ["delivery"]})
+    assert agent.status_code == 201, agent.text
+
+    # Who the caller is and who a case can go to: an agent key acts as an agent, an ops key as none.
+    as_agent = await browser.get("/ops/agents", headers={"Authorization": f"Bearer {api.keys['agent']}"})
+    assert as_agent.status_code == 200, as_agent.text
+    me = as_agent.json()["me"]
+    assert me and {a["name"] for a in as_agent.json()["agents"]} >= {"Μαρία", "test-agent"}
+    assert all(
+        set(a) == {"id", "name", "skills", "languages", "active", "open_cases"} for a in as_agent.json()["agents"]
+    )
+    as_ops = await browser.get("/ops/agents", headers={"Authorization": f"Bearer {api.keys['ops']}"})
+    assert as_ops.status_code == 200 and as_ops.json()["me"] is None
+    storefront = await browser.get("/ops/agents", headers={"Authorization": f"Bearer {api.keys['storefront']}"})
+    assert storefront.status_code == 403
+
+    # A case's macros rendered as they would be sent; one needing what the case lacks says so.
+    macros = await browser.get(f"/ops/cases/{case_id}/macros", headers={"Authorization": f"Bearer {api.keys['agent']}"})
+    assert macros.status_code == 200, macros.text
+    by_id = {m["id"]: m for m in macros.json()["macros"]}
+    assert by_id["where_is_my_order"]["text"] is None
+    assert by_id["where_is_my_order"]["missing"] == ["order.number", "shipment.tracking_url"]
+    thanks = by_id["thanks"]["text"]
+    assert thanks and "Ελένη Κ." in thanks and "test-agent" in thanks and not by_id["thanks"]["missing"]
+    sent = await api.post(f"/v1/cases/{case_id}/messages", as_="agent", json={"body": thanks, "macro": "thanks"})
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["messages"][-1]["body"] == thanks  # the preview is exactly what was sent
+    ops_only = await browser.get(f"/ops/cases/{case_id}/macros", headers={"Authorization": f"Bearer {api.keys['ops']}"})
+    assert ops_only.status_code == 403
+    unknown = await browser.get("/ops/cases/cas_nope/macros", headers={"Authorization": f"Bearer {api.keys['agent']}"})
+    assert unknown.status_code == 404

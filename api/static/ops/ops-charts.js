@@ -54,7 +54,7 @@
       // Every `every`-th label, and the last one unless it would crowd the one before it.
       const last = i === points.length - 1;
       if (i % every !== 0 && !(last && i % every >= every / 2)) return;
-      const text = O.formatDay(p.period_start || p.at, dateOpts);
+      const text = p.label || O.formatDay(p.period_start || p.at, dateOpts);
       const halfWidth = text.length * 3.2; // about half the label's width at 11px
       const anchor = x(i) + halfWidth > width ? 'end' : x(i) - halfWidth < 0 ? 'start' : 'middle';
       chart.append(O.svgText({ class: 'axis-label', x: x(i), y, 'text-anchor': anchor }, text));
@@ -178,7 +178,7 @@
   O.PALETTE = ['#2f5bea', '#db2777', '#0e9f6e', '#d97706', '#7c3aed', '#0891b2', '#64748b', '#b91c1c'];
 
   /** Several series over the same days (segment sizes), one coloured line each. */
-  O.multiLineChart = function multiLineChart(days, lines, label) {
+  O.multiLineChart = function multiLineChart(days, lines, label, lastLabel) {
     const width = 760;
     const height = 280;
     const pad = { top: 14, right: 16, bottom: 28, left: 52 };
@@ -194,7 +194,8 @@
       class: 'multi-svg', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': label,
     });
     gridAndLabels(chart, { left: pad.left, right: width - pad.right, y }, axis, 'count');
-    dateLabels(chart, days.map((at) => ({ at })), x, width, height - 8, O.dateOpts('day'), 8);
+    const marks = days.map((at, i) => ({ at, label: i === days.length - 1 ? lastLabel : null }));
+    dateLabels(chart, marks, x, width, height - 8, O.dateOpts('day'), 8);
     lines.forEach((line) => {
       const path = svg('path', { class: 'multi-line', d: linePath(line.values, x, y), stroke: line.color, 'data-segment': line.id });
       chart.append(titled(path, `${line.name}: ${line.values[0]} → ${line.values[line.values.length - 1]}`));

@@ -138,7 +138,7 @@
   O.formatTime = function formatTime(iso) {
     if (!iso) return '—';
     return new Intl.DateTimeFormat(O.locale(), {
-      timeZone: 'UTC', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit',
+      timeZone: 'UTC', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false,
     }).format(new Date(iso));
   };
 
@@ -155,6 +155,8 @@
     if (own) return own[state.lang] || own.el || own.en || id;
     return O.SEGMENT_NAMES[state.lang][id] || id.replace(/_/g, ' ');
   };
+
+  O.codeName = (code) => (code ? O.CODES[state.lang][code] || String(code).replace(/_/g, ' ') : '');
 
   O.topicName = (id) => (id ? O.TOPIC_NAMES[state.lang][id] || id.replace(/_/g, ' ') : '—');
 

@@ -88,15 +88,17 @@
     const rows = ids.map((id) => ({ id, name: O.segmentName(id), value: data.now[id] || 0, color: color(id) }));
     bars.replaceChildren(O.barsChart(rows, t('segments_now')));
 
-    const days = data.series.map((p) => p.at);
+    // Midnight by midnight, then now: today's changes show as the last step.
+    const points = data.series.concat([{ at: new Date().toISOString(), sizes: data.now }]);
+    const days = points.map((p) => p.at);
     const lines = ids.map((id) => ({
-      id, name: O.segmentName(id), color: color(id), values: data.series.map((p) => p.sizes[id] || 0),
+      id, name: O.segmentName(id), color: color(id), values: points.map((p) => p.sizes[id] || 0),
     }));
     const legend = el('ul', { class: 'legend' });
     for (const line of lines) {
       legend.append(el('li', {}, swatch(line.color), line.name));
     }
-    O.$('#segments-lines').replaceChildren(O.multiLineChart(days, lines, t('segments_movement')), legend);
+    O.$('#segments-lines').replaceChildren(O.multiLineChart(days, lines, t('segments_movement'), t('now')), legend);
 
     const body = O.$('#segments-table tbody');
     body.replaceChildren();

@@ -14,11 +14,27 @@ from typing import Any
 
 import msgspec
 
-from core.domain.events import catalogue, customers, fulfilment, orders, payments, returns, service
+from core.domain.events import (
+    addresses,
+    catalogue,
+    channels,
+    customers,
+    feedback,
+    fulfilment,
+    kms,
+    orders,
+    payments,
+    returns,
+    service,
+)
+from core.domain.events.addresses import *  # noqa: F403
 from core.domain.events.base import DomainEvent, EventPayload, EventType, SubjectType
 from core.domain.events.catalogue import *  # noqa: F403 - the catalogue's public names, re-exported
+from core.domain.events.channels import *  # noqa: F403
 from core.domain.events.customers import *  # noqa: F403
+from core.domain.events.feedback import *  # noqa: F403
 from core.domain.events.fulfilment import *  # noqa: F403
+from core.domain.events.kms import *  # noqa: F403
 from core.domain.events.orders import *  # noqa: F403
 from core.domain.events.payments import *  # noqa: F403
 from core.domain.events.returns import *  # noqa: F403
@@ -30,7 +46,19 @@ class UnknownEventType(ValueError):
 
 
 # One module per domain, each listing its payload Structs in PAYLOADS (and the reference's order).
-MODULES: tuple[ModuleType, ...] = (catalogue, customers, orders, payments, fulfilment, returns, service)
+MODULES: tuple[ModuleType, ...] = (
+    catalogue,
+    customers,
+    orders,
+    addresses,
+    payments,
+    fulfilment,
+    returns,
+    service,
+    kms,
+    feedback,
+    channels,
+)
 
 
 def _catalogue() -> dict[EventType, type[EventPayload]]:
@@ -95,3 +123,7 @@ __all__ += fulfilment.__all__
 __all__ += returns.__all__
 __all__ += service.__all__
 __all__ += customers.__all__
+__all__ += addresses.__all__
+__all__ += kms.__all__
+__all__ += feedback.__all__
+__all__ += channels.__all__

@@ -35,6 +35,8 @@ class EventType(enum.StrEnum):
     ORDER_SHIPPED = "order.shipped"
     ORDER_DELIVERED = "order.delivered"
     ORDER_RETURNED_TO_SENDER = "order.returned_to_sender"
+    ORDER_HELD = "order.held"
+    ORDER_SHIPPING_ADDRESS_CHANGED = "order.shipping_address_changed"
     # payments
     PAYMENT_STARTED = "payment.started"
     PAYMENT_ATTEMPT_SUCCEEDED = "payment.attempt_succeeded"
@@ -100,6 +102,24 @@ class EventType(enum.StrEnum):
     CASE_CHANNEL_SWITCHED = "case.channel_switched"
     CASE_ESCALATED = "case.escalated"
     CASE_WORKLOGGED = "case.worklogged"
+    # sales channels (marketplace orders: the shop's answer and "ready for the courier")
+    CHANNEL_ORDER_ACCEPTED = "channel_order.accepted"
+    CHANNEL_ORDER_REJECTED = "channel_order.rejected"
+    CHANNEL_ORDER_REFUSED = "channel_order.refused"
+    CHANNEL_ORDER_READY = "channel_order.ready"
+    # knowledge base
+    KB_ARTICLE_CREATED = "kb.article_created"
+    KB_ARTICLE_UPDATED = "kb.article_updated"
+    KB_ARTICLE_SCHEDULED = "kb.article_scheduled"
+    KB_ARTICLE_PUBLISHED = "kb.article_published"
+    KB_ARTICLE_ARCHIVED = "kb.article_archived"
+    # voice of the customer (surveys and reviews)
+    SURVEY_SENT = "survey.sent"
+    SURVEY_SUPPRESSED = "survey.suppressed"
+    SURVEY_ANSWERED = "survey.answered"
+    REVIEW_SUBMITTED = "review.submitted"
+    REVIEW_MODERATED = "review.moderated"
+    REVIEW_REPLIED = "review.replied"
 
 
 class SubjectType(enum.StrEnum):
@@ -117,6 +137,10 @@ class SubjectType(enum.StrEnum):
     TASK = "task"
     RETURN = "return"
     CASE = "case"
+    CHANNEL_ORDER = "channel_order"  # subject id "<channel>:<marketplace order code>"
+    KB_ARTICLE = "kb_article"
+    SURVEY = "survey"
+    REVIEW = "review"
 
 
 class EventPayload(msgspec.Struct, frozen=True, kw_only=True):

@@ -45,6 +45,7 @@ class OrderPlaced(EventPayload, frozen=True, kw_only=True):
 class ConfirmedBy(enum.StrEnum):
     PAYMENT = "payment"  # its payment was authorized (or cash on delivery accepted)
     RETURN = "return"  # a no-charge replacement or repair order of a return
+    CHANNEL = "channel"  # a marketplace order the shop accepted (the marketplace collects the payment)
 
 
 class OrderConfirmed(EventPayload, frozen=True, kw_only=True):

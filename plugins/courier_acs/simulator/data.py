@@ -52,6 +52,13 @@ MSG_NOTHING_TO_PICK_UP: Final = "Δεν βρέθηκαν αποστολές γι
 MSG_BAD_CREDENTIALS: Final = "Λάθος στοιχεία πρόσβασης (Company_ID / User_ID / κωδικοί)"
 MSG_UNKNOWN_ALIAS: Final = "Ανύπαρκτη διαδικασία ACSAlias: {alias}"
 MSG_BAD_REQUEST: Final = "Μη έγκυρο αίτημα: το σώμα πρέπει να είναι JSON με ACSAlias"
+# [I] reverse pickups (returns): ACS's manual documents none of this; see the plugin's README.
+MSG_REVERSE_NO_PICKUP: Final = "Η αντίστροφη παραλαβή χρειάζεται διεύθυνση παραλαβής (Pickup_Address, Pickup_Zipcode)"
+MSG_REVERSE_PHONE: Final = "Η αντίστροφη παραλαβή χρειάζεται τηλέφωνο στο σημείο παραλαβής"
+MSG_REVERSE_WRONG_WAY: Final = (
+    "Η αντίστροφη παραλαβή παραδίδεται στη διεύθυνση του αποστολέα (του πελάτη της ACS), όχι σε τρίτο"
+)
+MSG_REVERSE_COD: Final = "Η αντίστροφη παραλαβή δεν δέχεται αντικαταβολή"
 
 # --- Tracking --------------------------------------------------------------------------
 

@@ -88,7 +88,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -140,6 +140,7 @@ class ACSSimulator:
         hang_seconds: float = 30.0,
         reject_sunday_pickup: bool = False,
         clock: Callable[[], datetime] | None = None,
+        account_zipcodes: Iterable[str] = (),
     ) -> None:
         self.api_key = api_key
         self.credentials = {
@@ -153,6 +154,9 @@ class ACSSimulator:
         self.print_shape: PrintShape = print_shape
         self.error_keys = {**DEFAULT_ERROR_KEYS, **(error_keys or {})}
         self.hang_seconds = hang_seconds
+        # [I] The account's premises: a reverse pickup (return) delivered anywhere else points
+        # the wrong way and is refused. Empty: any destination other than the pickup point.
+        self.account_zipcodes = frozenset(z.replace(" ", "") for z in account_zipcodes)
         # Off by default: tests use today's date, and a Sunday CI run must not fail.
         self.state = ACSState(
             billing_code=billing_code,
@@ -172,6 +176,7 @@ class ACSSimulator:
             credentials=self.credentials,
             print_shape=self.print_shape,
             error_keys=self.error_keys,
+            account_zipcodes=self.account_zipcodes,
         )
 
     @property

@@ -70,6 +70,9 @@ class Shipment:
     delivered_at: datetime | None = None
     consignee: str = ""
     checkpoints: list[Checkpoint] = field(default_factory=list)
+    # [I] a reverse pickup (a return): collected at `pickup`, delivered to the recipient (the shop)
+    is_return: bool = False
+    pickup: dict[str, str | None] | None = None
 
     def labels(self) -> list[str]:
         """Every voucher number of this shipment: main, parts, then the return voucher."""
@@ -97,6 +100,8 @@ class VoucherView(TypedDict):
     Voucher_No_Return: str | None
     products: list[str]
     checkpoints: list[dict[str, str]]
+    is_return: bool
+    pickup: dict[str, str | None] | None
 
 
 @dataclass
@@ -234,10 +239,11 @@ class ACSState:
     def issue_pickup_list(self, day: date) -> tuple[str | None, list[str]]:
         """Close the day: returns (list number, []) or (None, unprinted voucher numbers)."""
         with self.lock:
+            # A reverse pickup is collected at the customer's, never handed over at the shop.
             open_ = [
                 s
                 for s in self.shipments.values()
-                if not s.deleted and s.pickup_list_no is None and s.pickup_date == day
+                if not s.deleted and not s.is_return and s.pickup_list_no is None and s.pickup_date == day
             ]
             unprinted = [s.voucher_no for s in open_ if not s.printed]
             if unprinted:
@@ -364,6 +370,8 @@ class ACSState:
                     }
                     for c in shipment.checkpoints
                 ],
+                is_return=shipment.is_return,
+                pickup=dict(shipment.pickup) if shipment.pickup else None,
             )
 
     def views(self, reference: str | None = None) -> list[VoucherView]:

@@ -90,7 +90,8 @@ def build_shipment(ctx: Context, p: Params) -> tuple[Shipment, bool]:
     if not p.text("Recipient_Address"):
         raise BusinessError(data.MSG_ADDRESS)
     country, destination = _destination(p)
-    if not p.text("Recipient_Phone") and not p.text("Recipient_Cell_Phone"):
+    reverse = _reverse_pickup(ctx, p)
+    if reverse is None and not p.text("Recipient_Phone") and not p.text("Recipient_Cell_Phone"):
         raise BusinessError(data.MSG_PHONE)
     quantity = 1 if p.get("Item_Quantity") is None else p.integer("Item_Quantity")
     if quantity is None or not 1 <= quantity <= 99:
@@ -106,6 +107,8 @@ def build_shipment(ctx: Context, p: Params) -> tuple[Shipment, bool]:
         # The manual: a time up to 10:00 adds morning delivery, a later one 2-hour delivery.
         products = parse_products(",".join([*products, "MDD" if appointment.zfill(5) <= "10:00" else "TDD"]))
     cod_wire, cod_cents = _cod(p, products)
+    if reverse is not None and cod_cents is not None:
+        raise BusinessError(data.MSG_REVERSE_COD)
     insurance = p.decimal("Insurance_Ammount")
     if insurance is not None and insurance > 3000:
         raise BusinessError(data.MSG_INSURANCE)
@@ -139,11 +142,47 @@ def build_shipment(ctx: Context, p: Params) -> tuple[Shipment, bool]:
         weight=weight,
         item_quantity=quantity,
         products=tuple(products),
-        # The billing code embeds the sender's home station: "2ΑΘ999999" → ΑΘ.
-        origin_station=ctx.billing_code[1:3] if ctx.billing_code[1:3] in data.STATIONS else "ΑΘ",
+        # The billing code embeds the sender's home station: "2ΑΘ999999" → ΑΘ; a return starts at
+        # the station serving the customer's address.
+        origin_station=(reverse or {}).get("station")
+        or (ctx.billing_code[1:3] if ctx.billing_code[1:3] in data.STATIONS else "ΑΘ"),
         destination_station=destination,
+        is_return=reverse is not None,
+        pickup=reverse,
     )
-    return shipment, with_return
+    return shipment, with_return and reverse is None
+
+
+def _reverse_pickup(ctx: Context, p: Params) -> dict[str, str | None] | None:
+    """[I] A reverse pickup (``Reverse_Pickup: 1``): ACS collects at ``Pickup_*`` (the customer)
+    and delivers to the recipient, who must be the account's own premises. Returns the pickup
+    point, or None for an ordinary voucher. A return pointing the wrong way — no pickup point,
+    or delivered to the pickup point itself or to a stranger — is refused."""
+    flag = p.get("Reverse_Pickup")
+    if not (flag is True or p.text("Reverse_Pickup") == "1"):
+        return None
+    address, zip_code = p.text("Pickup_Address"), (p.text("Pickup_Zipcode") or "").replace(" ", "")
+    country = (p.text("Pickup_Country") or "GR").upper()
+    station = data.station_for_zip(zip_code, country) if address and zip_code else None
+    if station is None:
+        raise BusinessError(data.MSG_REVERSE_NO_PICKUP)
+    if not p.text("Pickup_Phone") and not p.text("Pickup_Cell_Phone"):
+        raise BusinessError(data.MSG_REVERSE_PHONE)
+    to_zip = (p.text("Recipient_Zipcode") or "").replace(" ", "")
+    same_place = to_zip == zip_code and (p.text("Recipient_Address") or "").lower() == address.lower()
+    if same_place or (ctx.account_zipcodes and to_zip not in ctx.account_zipcodes):
+        raise BusinessError(data.MSG_REVERSE_WRONG_WAY)
+    return {
+        "name": p.text("Pickup_Name"),
+        "address": address,
+        "address_number": p.text("Pickup_Address_Number"),
+        "zipcode": zip_code,
+        "region": p.text("Pickup_Region"),
+        "country": country,
+        "phone": p.text("Pickup_Phone"),
+        "cell_phone": p.text("Pickup_Cell_Phone"),
+        "station": station,
+    }
 
 
 def create_voucher(ctx: Context, p: Params) -> dict[str, Any]:
@@ -157,7 +196,29 @@ def create_voucher(ctx: Context, p: Params) -> dict[str, Any]:
     return envelope([ctx.row(CREATE, None, Voucher_No=f" {shipment.voucher_no}", Voucher_No_Return=return_no)])
 
 
+def _return_label(shipment: Shipment, number: str) -> Label:
+    """[I] A reverse pickup's label says so first: the courier collects it at the customer's."""
+    r, pickup = shipment.recipient, shipment.pickup or {}
+    return Label(
+        f"ACS EPISTROFI / RETURN {number}",
+        (
+            "REVERSE PICKUP - ANTISTROFI PARALAVI",
+            f"Pickup from: {pickup.get('name') or ''}",
+            f"{pickup.get('address') or ''} {pickup.get('address_number') or ''}".strip(),
+            f"{pickup.get('zipcode') or ''} {pickup.get('region') or ''} {pickup.get('country') or ''}".strip(),
+            f"Tel: {pickup.get('cell_phone') or pickup.get('phone') or ''}",
+            f"Deliver to: {r['name']}",
+            f"{r['address'] or ''} {r['address_number'] or ''}".strip(),
+            f"{r['zipcode'] or ''} {r['region'] or ''} {r['country'] or ''}".strip(),
+            f"Weight: {shipment.weight} kg",
+            f"Ref: {shipment.reference_key1 or ''}",
+        ),
+    )
+
+
 def _label(shipment: Shipment, number: str) -> Label:
+    if shipment.is_return:
+        return _return_label(shipment, number)
     r = shipment.recipient
     if number == shipment.return_voucher_no:
         return Label(

@@ -48,6 +48,8 @@ class Context:
     credentials: Mapping[str, str]  # {"Company_ID": ..., "Company_Password": ..., ...}
     print_shape: PrintShape = "object"
     error_keys: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ERROR_KEYS))
+    # Zip codes of the account's own premises, where reverse pickups are delivered (empty: not checked).
+    account_zipcodes: frozenset[str] = frozenset()
 
     def row(self, alias: str, error: str | None = None, /, **fields: Any) -> dict[str, Any]:
         """One ACSValueOutput row: ``fields`` then the alias's error field."""

@@ -1,0 +1,1 @@
+"""The feedback plugin's own schema migrations (registered through `register_migrations`)."""

@@ -1,0 +1,1 @@
+"""The knowledge base's own schema migrations (registered through `register_migrations`)."""

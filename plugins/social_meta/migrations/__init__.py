@@ -1,0 +1,1 @@
+"""The Meta channel's migrations (`MigrationSet("social_meta", …)`)."""
