@@ -24,6 +24,7 @@ from core.domain.events import (
     ReturnRequested,
     ReturnResolutionPending,
 )
+from core.domain.fulfilment import VoucherState
 from core.domain.ids import new_id
 from core.domain.orders import CustomerRef, DeliveryIn, DeliveryMethod, OrderLineIn, PlaceOrder, ShippingAddress
 from core.domain.payments import MovementKind
@@ -38,7 +39,6 @@ from core.domain.returns import (
     ReturnStatus,
     check_return_transition,
 )
-from core.domain.fulfilment import VoucherState
 from core.domain.time import as_utc
 from core.fulfilment import shipments
 from core.fulfilment.routing import default_courier

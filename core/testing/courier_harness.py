@@ -93,7 +93,9 @@ def sample_request(
         phone="+306999999999",
         email="maria@example.com",
     )
-    warehouse = Address(name="main-warehouse", line1="Λεωφ. ΝΑΤΟ 100", city="Ασπρόπυργος", postcode="19300", country="GR")
+    warehouse = Address(
+        name="main-warehouse", line1="Λεωφ. ΝΑΤΟ 100", city="Ασπρόπυργος", postcode="19300", country="GR"
+    )
     return VoucherRequest(
         shipment_id=shipment_id,
         order_id=f"ord_{shipment_id}",

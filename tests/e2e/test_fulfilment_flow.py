@@ -32,15 +32,14 @@ async def shop(api: Any) -> None:
             as_="ops",
         )
         assert r.status_code == 201, r.text
-    for code, kind, lat, lon, prio in (
-        ("WH-ATH", "warehouse", 38.06, 23.59, 10),
-        ("ST-SKG", "store", 40.63, 22.94, 50),
+    for code, kind, lat, lon, prio, address in (
+        ("WH-ATH", "warehouse", 38.06, 23.59, 10, ("Λεωφ. ΝΑΤΟ 100", "Ασπρόπυργος", "19300")),
+        ("ST-SKG", "store", 40.63, 22.94, 50, ("Τσιμισκή 45", "Θεσσαλονίκη", "54623")),
     ):
-        r = await api.post(
-            "/v1/locations",
-            json={"code": code, "name": code, "type": kind, "lat": lat, "lon": lon, "priority": prio, "ships": True},
-            as_="ops",
-        )
+        # An address: return parcels are delivered there (a return label needs it).
+        where = dict(zip(("line1", "city", "postcode"), address, strict=True)) | {"country": "GR"}
+        body = {"code": code, "name": code, "type": kind, "lat": lat, "lon": lon, "priority": prio, "ships": True}
+        r = await api.post("/v1/locations", json={**body, "address": where}, as_="ops")
         assert r.status_code == 201, r.text
     for loc, sku, qty in (("WH-ATH", "OIL-1L", 20), ("WH-ATH", "HONEY", 20), ("ST-SKG", "OIL-1L", 5)):
         assert (await api.put(f"/v1/inventory/{loc}/{sku}", json={"on_hand": qty}, as_="ops")).status_code == 200

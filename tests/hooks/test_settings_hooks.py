@@ -16,14 +16,14 @@ from core.settings import DATA_DIR, SettingSpec, read
 from core.testing.fixtures import inline_plugin
 
 TOKEN: SettingSpec[str | None] = SettingSpec(
-    name="EMPORIO_SKROUTZ_TOKEN", type=str, default=None, doc="Skroutz Merchants API token", secret=True
+    name="EMPORIO_AGORA_TOKEN", type=str, default=None, doc="Agora marketplace API token", secret=True
 )
 POLL_MINUTES: SettingSpec[int] = SettingSpec(
-    name="EMPORIO_SKROUTZ_POLL_MINUTES", type=int, default=5, doc="how often new Skroutz orders are fetched"
+    name="EMPORIO_AGORA_POLL_MINUTES", type=int, default=5, doc="how often new Agora orders are fetched"
 )
 
 
-class SkroutzSettings:
+class AgoraSettings:
     @hookimpl
     def register_settings(self, register: Callable[[SettingSpec[Any]], None]) -> None:
         register(TOKEN)
@@ -32,16 +32,16 @@ class SkroutzSettings:
 
 async def test_hook_register_settings(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     assert runtime.host.settings["EMPORIO_STRIPE_API_KEY"].plugin == "psp-stripe"  # a built-in plugin's own
-    with inline_plugin(runtime.host, SkroutzSettings(), name="inline-skroutz"):
-        registered = runtime.host.settings["EMPORIO_SKROUTZ_TOKEN"]
-        assert registered.value is TOKEN and registered.plugin == "inline-skroutz"
+    with inline_plugin(runtime.host, AgoraSettings(), name="inline-agora"):
+        registered = runtime.host.settings["EMPORIO_AGORA_TOKEN"]
+        assert registered.value is TOKEN and registered.plugin == "inline-agora"
         table = settings_reference.render(runtime.host)
-        row = "| `EMPORIO_SKROUTZ_POLL_MINUTES` | whole number | `5` | how often new Skroutz orders are fetched |"
-        assert f"{row} inline-skroutz |" in table
-        assert "| `EMPORIO_SKROUTZ_TOKEN` | text, secret | (unset) |" in table
-        monkeypatch.setenv("EMPORIO_SKROUTZ_POLL_MINUTES", "15")
+        row = "| `EMPORIO_AGORA_POLL_MINUTES` | whole number | `5` | how often new Agora orders are fetched |"
+        assert f"{row} inline-agora |" in table
+        assert "| `EMPORIO_AGORA_TOKEN` | text, secret | (unset) |" in table
+        monkeypatch.setenv("EMPORIO_AGORA_POLL_MINUTES", "15")
         assert read(POLL_MINUTES) == 15
-    assert "EMPORIO_SKROUTZ_TOKEN" not in runtime.host.settings
+    assert "EMPORIO_AGORA_TOKEN" not in runtime.host.settings
 
 
 def _plugin(*values: object) -> object:
@@ -59,12 +59,12 @@ async def test_hook_register_settings_refuses_a_core_name_a_duplicate_and_a_loos
         _ = runtime.host.settings
     assert "EMPORIO_DATA_DIR is a core setting" in str(core.value)
     with (
-        inline_plugin(runtime.host, SkroutzSettings(), name="inline-skroutz-a"),
-        inline_plugin(runtime.host, _plugin(TOKEN), name="inline-skroutz-b"),
+        inline_plugin(runtime.host, AgoraSettings(), name="inline-agora-a"),
+        inline_plugin(runtime.host, _plugin(TOKEN), name="inline-agora-b"),
         pytest.raises(PluginError) as twice,
     ):
         _ = runtime.host.settings
-    assert "'inline-skroutz-a'" in str(twice.value) and "'inline-skroutz-b'" in str(twice.value)
+    assert "'inline-agora-a'" in str(twice.value) and "'inline-agora-b'" in str(twice.value)
     with (
         inline_plugin(runtime.host, _plugin({"name": "EMPORIO_X"}), name="inline-loose-setting"),
         pytest.raises(PluginError, match="expected SettingSpec, got dict"),
