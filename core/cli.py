@@ -19,6 +19,7 @@ import click
 import msgspec
 
 from core.access.apikeys import create_key
+from core.customers import segments as customer_segments
 from core.demo import print_banner, seed_demo
 from core.domain.errors import DomainError
 from core.hookspecs.cli import CliCommand
@@ -383,6 +384,28 @@ def rollups_build(max_days: int) -> None:
             await runtime.stop()
 
     click.echo(f"built {run(go())} source-days")
+
+
+@main.group(cls=WithPluginCommands)
+def segments() -> None:
+    """Customer segments (rebuilt by the worker when orders change)."""
+
+
+@segments.command("build")
+@human_errors
+def segments_build() -> None:
+    """Recompute every customer's RFM scores and segments now."""
+
+    async def go() -> int:
+        runtime = Runtime()
+        await runtime.start(with_queue=False)
+        try:
+            async with runtime.unit_of_work():
+                return await customer_segments.build(runtime.host)
+        finally:
+            await runtime.stop()
+
+    click.echo(f"segmented {run(go())} customers")
 
 
 @main.group(cls=WithPluginCommands)

@@ -19,6 +19,7 @@ from core.hookspecs.customers import CustomerFactSource
 from core.kpis.engine import KPIEngine
 from core.runtime import Runtime
 from core.testing.fixtures import inline_plugin
+from tests.test_cli import emporio
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -233,3 +234,11 @@ async def test_hook_register_customer_facts_drives_next_best_actions(api: Any, r
         assert actions[0]["title"] == "Τηλεφωνήστε μέσα σε 24 ώρες"
     after = (await api.get(f"/v1/customers/{someone}/context", as_="agent")).json()["next_best_actions"]
     assert "call_back" not in [a["action"] for a in after]
+
+
+async def test_emporio_segments_build_from_the_command_line(api: Any, test_env: dict[str, str]) -> None:
+    await import_history(api, history(seed=12, customers=10))
+    code, out, err = await emporio(test_env, "segments", "build")
+    assert code == 0, err
+    segmented = int(out.strip().split()[1])
+    assert segmented == await CustomerSegments.count() > 0
