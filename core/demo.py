@@ -212,7 +212,7 @@ for key in sys.argv[1].split("."):
 print("\\n".join(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values))"""
 _HELPERS = """
 # field PATH: one value of the JSON on stdin, e.g. `... | field payments.0.id` (`*` for every item of a list)
-field() { "$EMPORIO_PYTHON" -c "$EMPORIO_FIELD_PY" "$1"; }
+field() { "$DEMO_PYTHON" -c "$DEMO_FIELD_PY" "$1"; }
 # await_status PATH STATUS: wait (up to 30 s) until GET $API/v1/PATH answers that status (the worker is quick)
 await_status() {
   for _ in $(seq 1 60); do
@@ -243,8 +243,8 @@ def write_demo_env(
             f"export {name.upper().replace('-', '_')}={_quoted(endpoint.url)}"
             for name, endpoint in sorted(endpoints.items())
         ],
-        f"export EMPORIO_PYTHON={_quoted(sys.executable)}",
-        f"export EMPORIO_FIELD_PY={_quoted(_FIELD_PY)}",
+        f"export DEMO_PYTHON={_quoted(sys.executable)}",
+        f"export DEMO_FIELD_PY={_quoted(_FIELD_PY)}",
     ]
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / DEMO_ENV

@@ -48,6 +48,10 @@ from core.returns.tables import ReturnLine, ReturnRequest
 from core.runtime import Runtime
 from tests.conftest import Api
 
+# Every KPI of every installed plugin, plain, filtered, grouped and by series, twice: slow on a
+# loaded machine, so more than the suite's default five minutes.
+pytestmark = pytest.mark.timeout(1200)
+
 NOW = datetime(2025, 6, 16, 10, 0, tzinfo=UTC)  # a Monday; the history ends on a Wednesday
 TODAY = NOW.date()
 START = TODAY - timedelta(days=100)

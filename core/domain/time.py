@@ -1,5 +1,5 @@
 """Time helpers shared by every domain: everything is aware UTC inside the engine; local dates,
-working days and public holidays (Greece, Cyprus) are computed here, pure."""
+working days (public holidays per country) and courier cut-offs are computed here, pure."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import holidays
 
 
 def as_utc(value: Any) -> datetime | None:
@@ -30,33 +32,15 @@ def local_today(zone: ZoneInfo, now: datetime | None = None) -> date:
 # ---------------------------------------------------------------------------------------------
 
 
-def orthodox_easter(year: int) -> date:
-    """Orthodox Easter Sunday (Gregorian date): Meeus's Julian algorithm, plus the 13 days
-    between the calendars (valid 1900–2099). Greece's and Cyprus's moving holidays hang on it."""
-    a, b, c = year % 4, year % 7, year % 19
-    d = (19 * c + 15) % 30
-    e = (2 * a + 4 * b - d + 34) % 7
-    month, day = divmod(d + e + 114, 31)
-    return date(year, month, day + 1) + timedelta(days=13)
-
-
 @functools.lru_cache(maxsize=64)
 def public_holidays(country: str, year: int) -> frozenset[date]:
-    """The days couriers and shops close in `country` (GR, CY; other countries: none known)."""
-    easter = orthodox_easter(year)
-    moving = {
-        easter - timedelta(days=48),  # Clean Monday (Καθαρά Δευτέρα)
-        easter - timedelta(days=2),  # Good Friday
-        easter + timedelta(days=1),  # Easter Monday
-        easter + timedelta(days=50),  # Whit Monday (Αγίου Πνεύματος, Κατακλυσμός)
-    }
-    fixed = {(1, 1), (1, 6), (3, 25), (5, 1), (8, 15), (10, 28), (12, 25), (12, 26)}
-    if country.upper() == "GR":
-        return frozenset(moving | {date(year, m, d) for m, d in fixed})
-    if country.upper() == "CY":
-        cyprus = fixed | {(4, 1), (10, 1), (12, 24)}
-        return frozenset(moving | {easter + timedelta(days=2)} | {date(year, m, d) for m, d in cyprus})
-    return frozenset()
+    """The days couriers and shops close in `country` (ISO code; the `holidays` library's
+    calendar: Greece's and Cyprus's Orthodox Easter, Clean Monday, Whit Monday…); none for a
+    country it does not know."""
+    try:
+        return frozenset(holidays.country_holidays(country.upper(), years=year).keys())
+    except NotImplementedError:
+        return frozenset()
 
 
 def is_working_day(day: date, country: str | None = None) -> bool:

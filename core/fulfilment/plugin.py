@@ -5,9 +5,8 @@ configured local times (cut-offs), and the delivery (re-attempt) policy kind."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
 from piccolo.table import Table
@@ -96,14 +95,15 @@ async def dispatch_due_job(ctx: dict[str, Any]) -> int:
         slot = last_cutoff(now, slots, zone, countries.get(location, cutoffs.DEFAULT_COUNTRY))
         if slot is None:
             continue  # before the day's first time, or a day the courier does not come
+        at = slot.astimezone(UTC)
         already = await ManifestRecord.exists().where(
-            (ManifestRecord.location == location) & (ManifestRecord.created_at >= slot.astimezone(ZoneInfo("UTC")))
+            (ManifestRecord.location == location) & (ManifestRecord.created_at >= at)
         )
         ready = await Shipment.exists().where(
-            (Shipment.location == location) & cutoffs.open_outbound() & (Shipment.packed_at <= slot)
+            (Shipment.location == location) & cutoffs.open_outbound() & (Shipment.packed_at <= at)
         )
         if not already and ready:
-            await delivery.close_dispatch(runtime, location, slot.date(), ready_by=slot)
+            await delivery.close_dispatch(runtime, location, slot.date(), ready_by=at)
             closed += 1
     return closed
 

@@ -160,8 +160,10 @@ def register_settings(register: Callable[[SettingSpec[Any]], None]) -> None:
 
     Example:
         ```python
-        TOKEN = SettingSpec(name="EMPORIO_SKROUTZ_TOKEN", type=str, default=None,
-                            doc="Skroutz Merchants API token", secret=True)
+        TOKEN = SettingSpec(
+            name="EMPORIO_SKROUTZ_TOKEN", type=str, default=None, doc="Skroutz Merchants API token", secret=True
+        )
+
 
         @hookimpl
         def register_settings(register):

@@ -216,8 +216,16 @@ def register_telephony_providers(register: Callable[[TelephonyProvider], None]) 
             def parse_webhook(self, headers, body):
                 check_signature(headers["X-Signature"], body, SECRET)  # raises TelephonyRejected
                 event = json.loads(body)
-                return [CallEvent(call_id=event["uuid"], from_number=event["from"], to_number=event["to"],
-                                  direction="inbound", started_at=event["start"], duration_s=event["billsec"])]
+                return [
+                    CallEvent(
+                        call_id=event["uuid"],
+                        from_number=event["from"],
+                        to_number=event["to"],
+                        direction="inbound",
+                        started_at=event["start"],
+                        duration_s=event["billsec"],
+                    )
+                ]
 
 
         @hookimpl

@@ -114,8 +114,7 @@ async def respond(
         row = await surveys.survey_row(survey_id)
         hide_unless_own(request, row["customer_id"], f"no survey {survey_id}")
         item = data.question or _first_open(row, await responses.answered(survey_id))
-        source = "link" if row["delivery"] == "email" else "embedded"
-        return await responses.answer(runtime, row, item, data.score, data.comment, source=source)
+        return await responses.answer(runtime, row, item, data.score, data.comment, source="embedded")
 
 
 def _first_open(row: dict[str, Any], done: set[str]) -> str:

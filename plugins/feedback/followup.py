@@ -88,23 +88,20 @@ async def open_follow_up(
 
 async def detractor_facts(customer_id: str) -> set[str]:
     """`detractor` while a live low score's follow-up case is still open, within the policy's
-    `detractor_days` (imported history never makes one)."""
+    `detractor_days` (imported history never makes one). The policy and one indexed query: it
+    runs on every case view."""
     _, current = await policy.current()
     since = clock.now() - timedelta(days=current.follow_up.detractor_days)
     active = tuple(sorted(ACTIVE))
-    for table in ("survey_responses", "reviews"):
-        rows = await SurveyResponse.raw(
-            f"SELECT 1 AS hit FROM {table} r JOIN cases c ON c.id = r.follow_up_case_id "
-            "WHERE r.customer_id = {} AND r.detractor = {} AND r.source != 'import' AND r.at >= {} "
-            "AND c.status IN ({}, {}, {}) LIMIT 1",
-            customer_id,
-            True,
-            since,
-            *active,
-        )
-        if rows:
-            return {"detractor"}
-    return set()
+    low = (
+        "SELECT 1 AS hit FROM {table} r JOIN cases c ON c.id = r.follow_up_case_id WHERE r.customer_id = {{}} "
+        "AND r.detractor = {{}} AND r.source != 'import' AND r.at >= {{}} AND c.status IN ({{}}, {{}}, {{}})"
+    )
+    rows = await SurveyResponse.raw(
+        low.format(table="survey_responses") + " UNION ALL " + low.format(table="reviews") + " LIMIT 1",
+        *(customer_id, True, since, *active) * 2,
+    )
+    return {"detractor"} if rows else set()
 
 
 __all__ = ["SUBJECTS", "detractor_facts", "is_detractor", "open_follow_up"]

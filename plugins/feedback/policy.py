@@ -86,7 +86,7 @@ REASONS: dict[str, str] = {
     "stale_event": "the event was processed too late (max_event_age_hours); history never sends surveys",
     "auto_only": "the case holds only bounces or auto-replies: no person to ask",
     "nothing_to_review": "every delivered product of the order is reviewed already (or nothing was delivered)",
-    "mail_refused": "the mail server refused the message permanently",
+    "mail_failed": "the mail could not be sent for good (address refused, no mail server configured): see detail",
 }
 
 

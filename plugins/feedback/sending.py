@@ -103,7 +103,7 @@ async def _failed(row: dict[str, Any], detail: str) -> None:
     await Survey.update(
         {
             Survey.status: "failed",
-            Survey.reason: "mail_refused",
+            Survey.reason: "mail_failed",
             Survey.detail: detail[:1000],
             Survey.lease_until: None,
             Survey.updated_at: clock.now(),

@@ -12,8 +12,9 @@ from api.auth import AGENT_OR_OPS, OPS, principal_of, requires
 from api.deps import runtime_of
 from core.db.pagination import Page
 from core.domain.auth import Principal, Scope
-from core.domain.errors import InvalidInput
+from core.domain.errors import InvalidInput, NotFound
 from core.kpis.engine import period
+from core.service.cases import service_policy
 from plugins.kms import answers, articles, kpis, versions
 from plugins.kms.content import render_markdown
 from plugins.kms.model import (
@@ -210,6 +211,26 @@ async def links(
     return {"links": await answers.article_links(wanted, locale)}
 
 
+@get(
+    "/v1/kb/macros/{macro_id:str}/links",
+    guards=[AGENT_OR_OPS],
+    tags=["kb"],
+    summary="The public links of the articles a service-policy macro names",
+)
+async def macro_links(
+    request: Request[Any, Any, Any],
+    macro_id: FromPath[str],
+    locale: Annotated[str, QueryParameter(name="locale", pattern=LOCALE_PATTERN)] = "el",
+) -> dict[str, Any]:
+    """What to put under a macro's text in a reply: each published public article of its
+    `article_ids` with its title in `locale` and the URL customers read it at."""
+    policy = await service_policy(runtime_of(request))
+    macro = next((m for m in policy.macros if m.id == macro_id), None)
+    if macro is None:
+        raise NotFound(f"no macro {macro_id!r} in the service policy; see GET /v1/policies/service")
+    return {"macro": macro.id, "links": await answers.article_links(macro.article_ids, locale)}
+
+
 @post("/v1/kb/preview", guards=[OPS], tags=["kb"], status_code=200, summary="Markdown rendered as it will be shown")
 async def preview(data: JSONBody[PreviewIn]) -> dict[str, str]:
     return {"html": render_markdown(data.body)}
@@ -230,5 +251,6 @@ HANDLERS = (
     feedback,
     content_gaps,
     links,
+    macro_links,
     preview,
 )

@@ -4,18 +4,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import msgspec
-import pytest
 
 from core.jobs import outbox
 from core.jobs.tables import Event
 from core.runtime import Runtime
-from plugins.feedback import clock
 from plugins.feedback.links import read_token
 
 CUSTOMER = {"email": "eleni@example.gr", "name": "Ελένη Παππά"}
@@ -30,20 +27,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def pinned(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    # A minute ahead of the wall clock, so what the test does now (stamped by the core's clock) is due.
-    fixed = Clock(datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1))
-    monkeypatch.setattr(clock, "now", fixed)
-    yield fixed
-
-
-@pytest.fixture
-def generous_rate(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The /s/ pages count against the survey rate limit per address: tests make many requests."""
-    monkeypatch.setenv("EMPORIO_RATE_LIMIT_SURVEY", "off")
 
 
 async def settle(runtime: Runtime, *, rounds: int = 5) -> int:

@@ -246,7 +246,9 @@ async def test_feedback_kpis_through_rollups_equal_the_raw_answer(api: Any, runt
     same_board(rolled["top_performing_agents"]["groups"], expected_agents(records), await agent_ids())
 
     # Publishing a review of a rolled-up day is seen at once (its day is read raw again).
-    pending = next(r for r in records if r["kind"] == "review" and r["status"] == "pending" and P_START <= t(r["at"]) < P_END)
+    pending = next(
+        r for r in records if r["kind"] == "review" and r["status"] == "pending" and P_START <= t(r["at"]) < P_END
+    )
     row = await Review.select(Review.id).where(Review.external_ref == pending["id"]).first()
     assert row is not None
     moderated = await api.post(f"/v1/reviews/{row['id']}/moderate", json={"decision": "publish"}, as_="ops")

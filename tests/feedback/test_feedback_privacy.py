@@ -35,7 +35,9 @@ async def test_erasure_replaces_what_the_customer_wrote_and_keeps_the_kpis(api: 
         as_="storefront",
     )  # fmt: skip
     assert written.status_code == 201, written.text
-    assert (await api.post(f"/v1/reviews/{written.json()['id']}/moderate", json={"decision": "publish"}, as_="ops")).status_code == 200
+    assert (
+        await api.post(f"/v1/reviews/{written.json()['id']}/moderate", json={"decision": "publish"}, as_="ops")
+    ).status_code == 200
     await api.post(f"/v1/reviews/{written.json()['id']}/reply", json={"body": "Λυπούμαστε πολύ!"}, as_="agent")
     await settle(runtime)
 

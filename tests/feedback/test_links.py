@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,40 +20,22 @@ from core.jobs import outbox
 from core.orders.tables import Order
 from core.runtime import Runtime
 from core.settings import DATA_DIR, read, shown
-from plugins.contact_email.settings import Listen
 from plugins.feedback import sending
 from plugins.feedback.links import SALT, read_token
 from plugins.feedback.settings import FEEDBACK_SECRET, SECRET_FILE, link_secret
 from plugins.feedback.tables import Review, Survey, SurveyResponse
-from tests.contact_email.support import SUPPORT, Sink, running_sink
-from tests.feedback.support import (  # noqa: F401
+from tests.contact_email.support import Sink
+from tests.feedback.support import (
     Clock,
-    generous_rate,
     import_lines,
     internal,
     links_of,
-    pinned,
     resolved_case,
     settle,
     shop_records,
 )
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture(scope="module")
-async def sink() -> AsyncIterator[tuple[Sink, Listen]]:
-    async with running_sink() as running:
-        yield running
-
-
-@pytest.fixture
-def mailbox(sink: tuple[Sink, Listen], monkeypatch: pytest.MonkeyPatch) -> Sink:
-    box, address = sink
-    box.reset()
-    monkeypatch.setenv("EMPORIO_SMTP_URL", f"smtp://{address}")
-    monkeypatch.setenv("EMPORIO_SUPPORT_ADDRESSES", SUPPORT)
-    return box
 
 
 async def mailed_links(api: Any, runtime: Runtime, mailbox: Sink) -> dict[tuple[str, int], str]:
@@ -187,3 +168,32 @@ async def test_the_link_secret_is_generated_once_kept_private_and_never_shown(
         monkeypatch.setenv("EMPORIO_FEEDBACK_SECRET", "tooshort-but-secret")
         read(FEEDBACK_SECRET)
     assert "tooshort" not in str(short.value)
+
+
+async def test_odd_requests_get_a_clear_4xx_never_a_500(
+    api: Any, runtime: Runtime, mailbox: Sink, generous_rate: None
+) -> None:
+    links = await mailed_links(api, runtime, mailbox)
+    path = links[("csat", 1)].split("?")[0]
+    odd = [
+        await api.client.post(path, json={"score": 1}),
+        await api.client.post(path, content=b"\x00\xff" * 10, headers={"Content-Type": "application/octet-stream"}),
+        await api.client.post(path, files={"score": ("s.txt", b"1")}),
+        await api.client.post(path, data={"score": "1" * 50}, headers=FORM),
+        await api.get(f"{path}?score=-1&lang=xx", as_=None),
+        await api.get("/s/" + "a" * 5000, as_=None),
+        await api.post("/v1/surveys/svy_nope/responses", json={"score": 3}, as_="storefront"),
+        await api.post("/v1/surveys", json={"survey": "smile", "customer_id": "x"}, as_="agent"),
+        await api.post("/v1/surveys", json={"survey": "nps", "customer_id": "cus_nope"}, as_="agent"),
+        await api.post("/v1/reviews/rev_nope/moderate", json={"decision": "publish"}, as_="ops"),
+        await api.post("/v1/reviews/rev_nope/reply", json={"body": "x"}, as_="ops"),
+        await api.get("/v1/survey-responses", params={"cursor": "!!!"}, as_="ops"),
+        await api.get("/v1/survey-responses", params={"from": "yesterday"}, as_="ops"),
+        await api.get("/v1/reviews", params={"status": "lost"}, as_="ops"),
+        await api.get("/v1/surveys/svy_nope", as_="ops"),
+    ]
+    statuses = [r.status_code for r in odd]
+    assert statuses[4] == 200
+    del statuses[4]
+    assert all(400 <= s < 500 for s in statuses), statuses  # a score out of range only chooses nothing
+    assert await SurveyResponse.count() == 0

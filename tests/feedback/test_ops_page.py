@@ -51,7 +51,9 @@ async def test_the_page_reads_and_moderates_with_the_dashboard_session(
     )
     assert embedded.status_code == 201 and embedded.json()["status"] == "sent", embedded.text
     answer = {"score": 2, "comment": "Περίμενα πολύ"}
-    assert (await api.post(f"/v1/surveys/{embedded.json()['id']}/responses", json=answer, as_="storefront")).status_code == 201
+    assert (
+        await api.post(f"/v1/surveys/{embedded.json()['id']}/responses", json=answer, as_="storefront")
+    ).status_code == 201
     assert (await import_lines(api, shop_records(datetime.now(UTC) - timedelta(days=2)))).status_code == 200
     order_id = await internal(Order, "o1")
     assert await internal(Customer, "c1")
@@ -63,7 +65,9 @@ async def test_the_page_reads_and_moderates_with_the_dashboard_session(
     signed_in = await browser.post("/ops/session", json={"key": api.keys["ops"]})
     assert signed_in.status_code == 201, signed_in.text
     csrf = signed_in.json()["csrf_token"]
-    low = (await browser.get("/v1/survey-responses", params={"max_score": 2, "channel": "web", "with_comment": "true"})).json()
+    low = (
+        await browser.get("/v1/survey-responses", params={"max_score": 2, "channel": "web", "with_comment": "true"})
+    ).json()
     assert [(r["score"], r["comment"], r["channel"], r["case_number"]) for r in low["items"]] == [
         (2, "Περίμενα πολύ", "web", case["number"])
     ]

@@ -79,7 +79,9 @@ async def test_an_unmoderated_or_rejected_review_is_never_public(api: Any) -> No
         refused = await api.post(f"/v1/reviews/{review_id}/moderate", json=body, as_="ops")
         assert refused.status_code == 422, refused.text
         assert "a negative opinion breaks none" in refused.json()["detail"]
-    assert (await api.post(f"/v1/reviews/{review_id}/moderate", json={"decision": "publish"}, as_="agent")).status_code == 403
+    assert (
+        await api.post(f"/v1/reviews/{review_id}/moderate", json={"decision": "publish"}, as_="agent")
+    ).status_code == 403
     rejected = await api.post(
         f"/v1/reviews/{review_id}/moderate", json={"decision": "reject", "reason": "spam"}, as_="ops"
     )
@@ -115,7 +117,9 @@ async def test_published_reviews_with_average_distribution_and_the_shops_reply(a
     rest = (await api.get("/v1/products/A1/reviews", params={"cursor": paged["next_cursor"]}, as_="storefront")).json()
     assert [i["id"] for i in paged["items"] + rest["items"]] == [i["id"] for i in public["items"]]
     assert (await api.get("/v1/products/NOPE/reviews", as_="storefront")).status_code == 404
-    assert (await api.post(f"/v1/reviews/{first['id']}/moderate", json={"decision": "publish"}, as_="ops")).status_code == 409
+    assert (
+        await api.post(f"/v1/reviews/{first['id']}/moderate", json={"decision": "publish"}, as_="ops")
+    ).status_code == 409
 
 
 async def test_a_one_star_review_opens_a_follow_up_case_and_a_call_back(api: Any) -> None:

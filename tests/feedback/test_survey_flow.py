@@ -6,38 +6,17 @@ follow-up case (topic feedback) and the customer's 360 suggests calling them bac
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from core.runtime import Runtime
 from core.service.tables import Case
-from plugins.contact_email.settings import Listen
 from plugins.feedback.tables import Survey, SurveyResponse
-from tests.contact_email.support import SUPPORT, Sink, running_sink
+from tests.contact_email.support import SUPPORT, Sink
 from tests.e2e.conftest import eventually
-from tests.feedback.support import CUSTOMER, generous_rate, links_of, resolved_case  # noqa: F401
+from tests.feedback.support import CUSTOMER, links_of, resolved_case
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture(scope="module")
-async def sink() -> AsyncIterator[tuple[Sink, Listen]]:
-    async with running_sink() as running:
-        yield running
-
-
-@pytest.fixture
-def mailbox(sink: tuple[Sink, Listen], monkeypatch: pytest.MonkeyPatch) -> Sink:
-    """Survey mails go to the sink, from the support address."""
-    box, address = sink
-    box.reset()
-    monkeypatch.setenv("EMPORIO_SMTP_URL", f"smtp://{address}")
-    monkeypatch.setenv("EMPORIO_SUPPORT_ADDRESSES", SUPPORT)
-    monkeypatch.delenv("EMPORIO_MAIL_FROM", raising=False)
-    return box
 
 
 def today_period() -> dict[str, str]:

@@ -6,7 +6,6 @@ moment send one mail; a mail refused for good gives the slot back; a retried sen
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -23,36 +22,18 @@ from core.orders.tables import Order
 from core.runtime import Runtime
 from core.service import contacts
 from core.service.tables import Case
-from plugins.contact_email.settings import Listen
 from plugins.feedback import sending
 from plugins.feedback.tables import Survey, SurveyThrottle
-from tests.contact_email.support import SUPPORT, Sink, running_sink
-from tests.feedback.support import (  # noqa: F401
-    CUSTOMER,
+from tests.contact_email.support import Sink
+from tests.feedback.support import (
     Clock,
     import_lines,
     internal,
     open_case,
-    pinned,
     resolved_case,
     settle,
     shop_records,
 )
-
-
-@pytest.fixture(scope="module")
-async def sink() -> AsyncIterator[tuple[Sink, Listen]]:
-    async with running_sink() as running:
-        yield running
-
-
-@pytest.fixture
-def mailbox(sink: tuple[Sink, Listen], monkeypatch: pytest.MonkeyPatch) -> Sink:
-    box, address = sink
-    box.reset()
-    monkeypatch.setenv("EMPORIO_SMTP_URL", f"smtp://{address}")
-    monkeypatch.setenv("EMPORIO_SUPPORT_ADDRESSES", SUPPORT)
-    return box
 
 
 async def survey_of_case(case_id: str) -> dict[str, Any]:
@@ -177,13 +158,11 @@ async def test_a_refused_address_fails_for_good_and_gives_the_slot_back(
 ) -> None:
     mailbox.refuse_rcpt = "550 5.1.1 no such user"
     refused = await resolved_and_dispatched(api, runtime)
-    assert (refused["status"], refused["reason"]) == ("failed", "mail_refused")
+    assert (refused["status"], refused["reason"]) == ("failed", "mail_failed")
     assert "550" in (refused["detail"] or "")
     assert await SurveyThrottle.count() == 0
     mailbox.refuse_rcpt = None
-    made = await api.post(
-        "/v1/surveys", json={"survey": "nps", "customer_id": refused["customer_id"]}, as_="agent"
-    )
+    made = await api.post("/v1/surveys", json={"survey": "nps", "customer_id": refused["customer_id"]}, as_="agent")
     assert made.status_code == 201 and made.json()["status"] == "sent", made.text
 
 
@@ -219,7 +198,9 @@ async def test_surveys_on_demand_and_embedded_in_the_shop(api: Any, runtime: Run
     assert answer.status_code == 201 and answer.json()["source"] == "embedded", answer.text
     again = await api.post(f"/v1/surveys/{survey_id}/responses", json={"score": 0}, as_="storefront")
     assert again.status_code == 409 and again.json()["type"].endswith("already-answered")
-    wrong = await api.post(f"/v1/surveys/{survey_id}/responses", json={"score": 1, "question": "csat"}, as_="storefront")
+    wrong = await api.post(
+        f"/v1/surveys/{survey_id}/responses", json={"score": 1, "question": "csat"}, as_="storefront"
+    )
     assert wrong.status_code == 422
     # The case's own CSAT is now throttled by the embedded survey that took the slot a moment ago.
     assert await sending.dispatch(runtime, (await survey_of_case(case["id"]))["id"]) == "suppressed"
@@ -228,3 +209,55 @@ async def test_surveys_on_demand_and_embedded_in_the_shop(api: Any, runtime: Run
     view = (await api.get(f"/v1/surveys/{survey_id}", as_="storefront")).json()
     assert view["answered"] == ["nps"] and mailbox.mails == []
     assert await Case.count() == 1
+
+
+async def test_the_surveys_policy_is_versioned_and_decides_the_triggers(
+    api: Any, runtime: Runtime, mailbox: Sink, pinned: Clock
+) -> None:
+    default = (await api.get("/v1/policies/surveys", as_="ops")).json()
+    assert default["version"] == 0 and default["document"]["throttle_days"] == 30
+    typo = await api.put("/v1/policies/surveys", json={"throttle_dayz": 7}, as_="ops")
+    assert typo.status_code == 422  # an unknown field never silently does nothing
+    document = {**default["document"], "case_resolved": {"questions": ["csat"], "delay_minutes": 60}}
+    saved = await api.put("/v1/policies/surveys", json=document, as_="ops")
+    assert saved.status_code == 200 and saved.json()["version"] == 1, saved.text
+    case = await resolved_case(api)
+    await settle(runtime)
+    survey = await survey_of_case(case["id"])
+    assert (survey["questions"], survey["policy_version"], survey["status"]) == ('["csat"]', 1, "scheduled")
+    assert await sending.due(runtime) == {}  # due an hour after the resolution
+    pinned.now += timedelta(minutes=61)
+    assert await sending.due(runtime) == {"sent": 1}
+
+    off = {**document, "case_resolved": {"enabled": False}, "order_delivered": {"enabled": False}}
+    assert (await api.put("/v1/policies/surveys", json=off, as_="ops")).json()["version"] == 2
+    quiet = await resolved_case(api, topic="payment")
+    await settle(runtime)
+    assert not await Survey.exists().where(Survey.case_id == quiet["id"])
+
+
+async def test_a_customer_token_makes_and_answers_its_own_embedded_survey_only(api: Any, runtime: Runtime) -> None:
+    mine = await open_case(api)
+    other = await open_case(api, customer={"email": "nikos@example.gr", "name": "Νίκος"})
+    minted = await api.post("/v1/customer-tokens", json={"customer_id": mine["customer"]["id"]}, as_="storefront")
+    bearer = {"Authorization": f"Bearer {minted.json()['token']}"}
+    emailed = await api.client.post("/v1/surveys", json={"survey": "nps"}, headers=bearer)
+    assert emailed.status_code == 422  # a customer cannot make the shop mail anyone
+    theirs = await api.client.post(
+        "/v1/surveys", json={"survey": "nps", "customer_id": other["customer"]["id"], "delivery": "embedded"},
+        headers=bearer,
+    )  # fmt: skip
+    assert theirs.status_code == 404
+    made = await api.client.post("/v1/surveys", json={"survey": "nps", "delivery": "embedded"}, headers=bearer)
+    assert made.status_code == 201 and made.json()["customer_id"] == mine["customer"]["id"], made.text
+    # a case of theirs is open: the shop may not ask now
+    assert (made.json()["status"], made.json()["reason"]) == ("suppressed", "open_case")
+    assert (
+        await api.client.post(f"/v1/surveys/{made.json()['id']}/responses", json={"score": 9}, headers=bearer)
+    ).status_code == 409
+    other_survey = await api.post(
+        "/v1/surveys", json={"survey": "nps", "customer_id": other["customer"]["id"], "delivery": "embedded"},
+        as_="agent",
+    )  # fmt: skip
+    hidden = await api.client.get(f"/v1/surveys/{other_survey.json()['id']}", headers=bearer)
+    assert hidden.status_code == 404

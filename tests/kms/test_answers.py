@@ -69,3 +69,31 @@ async def test_the_answer_source_itself(api: Api, runtime: Runtime) -> None:
     assert {s.id for s in agents} == {public["id"], internal["id"]}
     for nothing in ("x" * 600, "\u0000"):  # too long for a query, or no query at all: nothing, no error
         assert await source.suggest(nothing, locale="el", limit=5, internal=True, customer_id=None) == []
+
+
+async def test_a_macros_articles_become_public_links(api: Api) -> None:
+    returns = await write(api, ("Πολιτική επιστροφών", "14 ημέρες."), ("Returns policy", "14 days."), publish=True)
+    greek_only = await write(api, ("Δωροκάρτες", "Ένας χρόνος."), publish=True)
+    internal = await write(api, MANUAL, visibility="internal", publish=True)
+    draft = await write(api, ("Πρόχειρο", "…"))
+    policy = (await api.get("/v1/policies/service", as_="ops")).json()["document"]
+    policy["macros"] = [
+        *policy.get("macros", []),
+        {
+            "id": "returns_info",
+            "title": {"el": "Επιστροφές", "en": "Returns"},
+            "body": {"el": "Δείτε την πολιτική μας.", "en": "See our policy."},
+            "article_ids": [returns["id"], internal["id"], draft["id"], greek_only["id"], "kba_gone"],
+        },
+    ]
+    assert (await api.put("/v1/policies/service", json=policy, as_="ops")).status_code == 200
+    english = await api.get("/v1/kb/macros/returns_info/links", params={"locale": "en"}, as_="agent")
+    assert english.status_code == 200, english.text
+    links = english.json()["links"]
+    assert [(link["id"], link["locale"], link["title"]) for link in links] == [
+        (returns["id"], "en", "Returns policy"),
+        (greek_only["id"], "el", "Δωροκάρτες"),  # no English translation: the Greek one
+    ]
+    assert links[0]["url"].endswith(f"/kb/en/{returns['slug']}")
+    assert (await api.get("/v1/kb/macros/nothing/links", as_="agent")).status_code == 404
+    assert (await api.get("/v1/kb/macros/returns_info/links", as_="storefront")).status_code == 403

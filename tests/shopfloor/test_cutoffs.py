@@ -12,10 +12,11 @@ import pytest
 
 import core.fulfilment.cutoffs
 import core.fulfilment.delivery
+import core.fulfilment.dispatch
 import core.fulfilment.plugin
 import core.fulfilment.shipments
 import core.fulfilment.vouchers
-from core.domain.time import is_working_day, next_cutoff, orthodox_easter, pickup_day, public_holidays
+from core.domain.time import is_working_day, next_cutoff, pickup_day, public_holidays
 from core.fulfilment.plugin import dispatch_due_job
 from core.fulfilment.tables import Shipment
 from core.runtime import Runtime
@@ -27,15 +28,8 @@ ATHENS = ZoneInfo("Europe/Athens")
 SLOTS = [time(13, 0), time(18, 0)]
 
 
-def athens(*args: int) -> datetime:
-    return datetime(*args, tzinfo=ATHENS)
-
-
-@pytest.mark.parametrize(
-    ("year", "easter"), [(2024, date(2024, 5, 5)), (2025, date(2025, 4, 20)), (2026, date(2026, 4, 12))]
-)
-def test_orthodox_easter(year: int, easter: date) -> None:
-    assert orthodox_easter(year) == easter
+def athens(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=ATHENS)
 
 
 def test_greek_and_cypriot_holidays() -> None:
@@ -68,7 +62,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
     """The fulfilment modules' clock, pinned; the automatic closes at 13:00 and 18:00."""
     pinned = Clock(athens(2026, 10, 27, 9, 0))
     modules = (core.fulfilment.plugin, core.fulfilment.cutoffs, core.fulfilment.vouchers)
-    for module in (*modules, core.fulfilment.shipments, core.fulfilment.delivery):
+    for module in (*modules, core.fulfilment.shipments, core.fulfilment.delivery, core.fulfilment.dispatch):
         monkeypatch.setattr(module, "utcnow", pinned)
     monkeypatch.setenv("EMPORIO_DISPATCH_TIMES", "13:00,18:00")
     yield pinned

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from core.domain.orders import CustomerRef, OrderLineIn, PlaceOrder, ShippingAddress
 from core.fulfilment import routing
 from core.fulfilment.tables import Shipment, Task
@@ -81,7 +83,7 @@ async def test_an_order_that_arrives_anyway_is_held_until_its_address_is_correct
                 channel="web",
                 customer=CustomerRef(email="anna@example.de", name="Anna"),
                 lines=[OrderLineIn("OIL-1L", 1)],
-                shipping_address=ShippingAddress(**BERLIN),
+                shipping_address=msgspec.convert(BERLIN, ShippingAddress),
             ),
         )
     await payments.start_payment(runtime, order.id, "cod")

@@ -161,7 +161,7 @@ def _reverse_pickup(ctx: Context, p: Params) -> dict[str, str | None] | None:
     flag = p.get("Reverse_Pickup")
     if not (flag is True or p.text("Reverse_Pickup") == "1"):
         return None
-    address, zip_code = p.text("Pickup_Address"), (p.text("Pickup_Zipcode") or "").replace(" ", "")
+    address, zip_code = p.text("Pickup_Address") or "", (p.text("Pickup_Zipcode") or "").replace(" ", "")
     country = (p.text("Pickup_Country") or "GR").upper()
     station = data.station_for_zip(zip_code, country) if address and zip_code else None
     if station is None:
