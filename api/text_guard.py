@@ -21,6 +21,7 @@ from core.domain.errors import InvalidInput
 NUL = "\x00"
 JSON_NUL = b"\\u0000"  # how JSON spells it; a raw NUL byte is not JSON at all (Litestar answers 400)
 MAX_REPORTED = 10
+PROVIDER_WEBHOOKS = "/v1/webhooks/"
 
 
 def _nul_paths(value: Any, path: str, found: list[str]) -> None:
@@ -46,7 +47,16 @@ async def refuse_nul_text(request: Request[Any, Any, Any]) -> None:
     fields += [f"path.{k}" for k, v in request.path_params.items() if isinstance(v, str) and NUL in v]
     handler = request.scope.get("route_handler")
     streams = bool(handler is not None and handler.opt.get(STREAM_BODY_OPT))
-    if request.method in ("POST", "PUT", "PATCH") and not streams and "json" in request.content_type[0]:
+    # Providers' webhooks (PSPs, couriers, channels, Meta, telephony) are verified and stored raw by
+    # their handlers, which dead-letter what they cannot read: a 422 would only make the provider
+    # deliver the same body again for days.
+    provider = request.url.path.startswith(PROVIDER_WEBHOOKS)
+    if (
+        request.method in ("POST", "PUT", "PATCH")
+        and not streams
+        and not provider
+        and "json" in request.content_type[0]
+    ):
         body = await request.body()
         if JSON_NUL in body:
             with contextlib.suppress(msgspec.DecodeError):  # not JSON: the handler's own decoding answers 400

@@ -213,6 +213,13 @@ async def advance(row: dict[str, Any], policy: SurveysPolicy) -> dict[str, Any]:
     now = clock.now()
     if row["status"] != "scheduled" or row["due_at"] > now:
         return row
+    # Take the row for this unit of work: a second worker advancing it at the same moment waits,
+    # then finds it no longer scheduled (so one decision, one event).
+    mine = await Survey.raw(
+        "UPDATE surveys SET updated_at = {} WHERE id = {} AND status = 'scheduled' RETURNING id", now, row["id"]
+    )
+    if not mine:
+        return await survey_row(row["id"])
     if row["kind"] == "review_request":
         items = await _items_to_review(row)
         if not items:

@@ -32,7 +32,7 @@
         'total_tickets', 'tickets_per_customer', 'first_response_time_minutes', 'response_time_minutes',
         'resolution_time_hours', 'average_handle_time_minutes', 'first_contact_resolution_rate',
         'cost_per_resolution', 'channel_switch_rate', 'repeat_contact_rate', 'top_performing_agents', 'csat', 'ces',
-        'nps',
+        'nps', 'ces_mean', 'average_rating', 'survey_response_rate',
       ],
     },
     {
