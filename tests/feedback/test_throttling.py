@@ -261,3 +261,14 @@ async def test_a_customer_token_makes_and_answers_its_own_embedded_survey_only(a
     )  # fmt: skip
     hidden = await api.client.get(f"/v1/surveys/{other_survey.json()['id']}", headers=bearer)
     assert hidden.status_code == 404
+
+
+async def test_two_workers_on_one_survey_send_one_mail_and_record_one_event(
+    api: Any, runtime: Runtime, mailbox: Sink
+) -> None:
+    case = await resolved_case(api)
+    await settle(runtime)
+    survey = await survey_of_case(case["id"])
+    outcomes = await asyncio.gather(*(sending.dispatch(runtime, survey["id"]) for _ in range(3)))
+    assert outcomes.count("sent") >= 1 and len(mailbox.mails) == 1, outcomes
+    assert await Event.count().where(Event.type == "survey.sent") == 1
