@@ -210,7 +210,8 @@ async def process_pending_events(runtime: Runtime) -> int:
 
 
 async def test_rollups_equal_the_raw_computation_before_and_after_live_changes(api: Api, runtime: Runtime) -> None:
-    report = await run_import(runtime, [history_lines()], batch_size=500)
+    # The test builds the rollups itself, with the pinned clock (an import builds them with the real one).
+    report = await run_import(runtime, [history_lines()], batch_size=500, build_rollups=False)
     assert report.ok, report.errors
     assert await kpi_rollups.build_pending(runtime.db, runtime.host, earliest=START, max_days=100_000) > 0
     assert await closed_days_usable(runtime)
