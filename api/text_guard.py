@@ -5,6 +5,8 @@ was a 500 on one database and a strange row on the other. Refusing it where requ
 JSON bodies (values and keys), query and path parameters — gives one answer on both: 422 naming
 the field. It runs as the application's `before_request` hook, after authentication and the
 route's guards, before the handler decodes the body (which Litestar then reads from its cache).
+Litestar keeps the closest `before_request` only: a router or route setting its own must call
+`refuse_nul_text` itself.
 """
 
 from __future__ import annotations

@@ -49,6 +49,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, ClassVar
 
+import msgspec
 import pytest
 
 from core.hookspecs.couriers import (
@@ -170,6 +171,22 @@ class CourierContract:
             assert await _resolve(h.destination_for(shipment_id)) == h.locker.id
             door, _ = await self._create(h)
             assert await _resolve(h.destination_for(door)) is None
+
+    async def test_declared_countries_bound_the_addresses(self, courier_harness: CourierHarness) -> None:
+        """A courier declaring the countries it serves refuses an address anywhere else (routing
+        relies on the declaration to refuse such an order at placement); one declaring none is
+        not asked."""
+        h = courier_harness
+        declared = {c.upper() for c in h.capabilities.countries}
+        if not declared:
+            return
+        abroad = next(c for c in ("IS", "NZ", "UY") if c not in declared)
+        shipment_id = _shipment_id()
+        request = h.request(shipment_id, h.today())
+        request = msgspec.structs.replace(request, recipient=msgspec.structs.replace(request.recipient, country=abroad))
+        with pytest.raises(CourierRejected):
+            await h.courier.create_voucher(request)
+        assert await _resolve(h.vouchers_for(shipment_id)) in (None, 0)
 
     async def test_creating_twice_for_one_shipment(self, courier_harness: CourierHarness) -> None:
         """Idempotent carriers return the first voucher; the others make a second one, which

@@ -4,19 +4,14 @@ day, and each location shows its next cut-off and what will be on it."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
-import core.fulfilment.cutoffs
-import core.fulfilment.delivery
-import core.fulfilment.dispatch
 import core.fulfilment.plugin
-import core.fulfilment.shipments
-import core.fulfilment.vouchers
-from core.domain.time import is_working_day, next_cutoff, pickup_day, public_holidays
 from core.fulfilment.plugin import dispatch_due_job
 from core.fulfilment.tables import Shipment
 from core.runtime import Runtime
@@ -33,6 +28,8 @@ def athens(year: int, month: int, day: int, hour: int = 0, minute: int = 0, seco
 
 
 def test_greek_and_cypriot_holidays() -> None:
+    from core.domain.time import is_working_day, public_holidays
+
     greek = public_holidays("GR", 2026)
     # Clean Monday, Independence Day, Good Friday, Easter Monday, Whit Monday, Ohi Day
     for day in (date(2026, 2, 23), date(2026, 3, 25), date(2026, 4, 10), date(2026, 4, 13), date(2026, 6, 1)):
@@ -53,17 +50,20 @@ def test_greek_and_cypriot_holidays() -> None:
     ],
 )
 def test_the_pickup_a_parcel_goes_on(packed: datetime, cutoff: datetime) -> None:
+    from core.domain.time import next_cutoff, pickup_day
+
     assert next_cutoff(packed, SLOTS, ATHENS, "GR") == cutoff
     assert pickup_day(packed, SLOTS, ATHENS, "GR") == cutoff.date()
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    """The fulfilment modules' clock, pinned; the automatic closes at 13:00 and 18:00."""
+    """Every fulfilment module's clock, pinned; the automatic closes at 13:00 and 18:00."""
     pinned = Clock(athens(2026, 10, 27, 9, 0))
-    modules = (core.fulfilment.plugin, core.fulfilment.cutoffs, core.fulfilment.vouchers)
-    for module in (*modules, core.fulfilment.shipments, core.fulfilment.delivery, core.fulfilment.dispatch):
-        monkeypatch.setattr(module, "utcnow", pinned)
+    assert core.fulfilment.plugin.utcnow  # loaded, and with it every fulfilment module the job uses
+    for name, module in list(sys.modules.items()):
+        if name.startswith("core.fulfilment.") and hasattr(module, "utcnow"):
+            monkeypatch.setattr(module, "utcnow", pinned)
     monkeypatch.setenv("EMPORIO_DISPATCH_TIMES", "13:00,18:00")
     yield pinned
 
@@ -80,13 +80,14 @@ async def test_a_parcel_packed_after_the_last_cutoff_waits_for_the_next_working_
         clock.set(athens(2026, 10, 27, 18, 30))  # after Tuesday's last pickup
         _, late = await routed(api, runtime, email="late@example.gr")
         await pick_and_pack(api, late)
-        assert [r.pickup_date for r in courier.requests] == [date(2026, 10, 27), date(2026, 10, 29)]
 
         clock.set(athens(2026, 10, 27, 19, 0))
         assert await dispatch_due_job({"runtime": runtime}) == 1
-        assert courier.closes == [("WH-ATH", date(2026, 10, 27))]
         shipped = {r["id"]: r["shipped_at"] for r in await Shipment.select(Shipment.id, Shipment.shipped_at)}
         assert shipped[early] is not None and shipped[late] is None, "the late parcel is not on Tuesday's list"
+        assert courier.closes == [("WH-ATH", date(2026, 10, 27))]
+        # Its voucher says Thursday: Wednesday 28 October is a public holiday.
+        assert [r.pickup_date for r in courier.requests] == [date(2026, 10, 27), date(2026, 10, 29)]
         assert await dispatch_due_job({"runtime": runtime}) == 0  # and the next minute does not close it either
 
         board = (await api.get("/v1/dispatch/WH-ATH", as_="ops")).json()

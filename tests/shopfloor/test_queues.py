@@ -11,8 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.db.database import utcnow
-from core.domain.time import next_cutoff
-from core.fulfilment.cutoffs import dispatch_slots
 from core.payments.tables import MoneyMovement, Payment
 from core.runtime import Runtime
 from plugins.courier_acs.simulator.simulator import ACSSimulator
@@ -108,6 +106,9 @@ async def test_the_queues_say_what_to_do_and_open_the_order(
     assert subjects["payments_require_action"] == [(stuck, waiting["id"])]
     assert {i["reason"] for i in queues["open_tasks"]["items"]} == {"label_failed", "contact_customer"}
     assert all(q["count"] == len(q["items"]) for q in body["queues"])
+
+    from core.domain.time import next_cutoff
+    from core.fulfilment.cutoffs import dispatch_slots
 
     [to_pack] = queues["to_pack"]["items"]
     generated = datetime.fromisoformat(body["generated_at"])
