@@ -176,6 +176,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/v1/kb/articles/{key}/feedback"): frozenset({"storefront"}),
     ("GET", "/v1/kb/content-gaps"): frozenset({"ops"}),
     ("GET", "/v1/kb/links"): frozenset({"agent", "ops"}),
+    ("GET", "/v1/kb/macros/{macro_id}/links"): frozenset({"agent", "ops"}),
     ("POST", "/v1/kb/preview"): frozenset({"ops"}),
     ("GET", "/ops/kb"): OPEN,
     ("GET", "/ops/kb/{asset}"): OPEN,
