@@ -90,8 +90,11 @@ async def app_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
         waiter.cancel()
         task.result()  # startup failed: raise its error here
     try:
+        # httpx types an ASGI app with plain MutableMapping scopes, Litestar with TypedDicts: the same protocol.
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver.local", timeout=60
+            transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+            base_url="http://testserver.local",
+            timeout=60,
         ) as client:
             yield client
     finally:
@@ -123,6 +126,8 @@ class Api:
 
 
 async def reset_database(runtime: Runtime) -> None:
+    if runtime.queue is not None:  # jobs of earlier tests (and of workers they killed) go too
+        await runtime.queue.clear()
     tables = [t._meta.tablename for t in runtime.db.tables if t not in schema.TABLES]
     async with runtime.db.write():
         if runtime.db.is_postgres:

@@ -147,6 +147,35 @@ async def test_the_worker_processes_the_outbox(api: Any, worker: Runtime) -> Non
     assert (row["attempts"], row["last_error"]) == (1, None)
 
 
+async def test_jobs_a_killed_worker_left_in_progress_do_not_hold_up_the_work_behind_them(
+    api: Any, runtime: Runtime
+) -> None:
+    """Workers SIGKILLed mid-job (R3) leave their jobs queued under an "in progress" mark that
+    lasts as long as the longest job may run; hundreds of them at the head of the queue must not
+    stall a live worker for that long."""
+    queue = runtime.queue
+    assert queue is not None
+    stale = [f"killed-{n}" for n in range(300)]
+    for job_id in stale:
+        assert await queue.enqueue(events.PROCESS_JOB, f"evt_gone_{job_id}", job_id=job_id)
+        await queue.pool.psetex(f"arq:in-progress:{job_id}", 3_000_000, b"1")  # as the dead worker left it
+    await shop(api)
+    order = await place(api)  # its events are queued behind the 300 stale jobs
+
+    async def processed() -> bool:
+        rows = await Event.select(Event.processed_at).where(Event.order_id == order["id"])
+        return bool(rows) and all(r["processed_at"] is not None for r in rows)
+
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(runtime, stop))
+    try:
+        await eventually(processed, within=60, what="the live events behind the stale jobs")
+    finally:
+        stop.set()
+        await worker
+    assert await queue.pool.zcard(queue.name) >= len(stale), "the stale jobs wait for their marks to expire"
+
+
 class CountingListener:
     """Counts deliveries of order.placed, does its side effect once (events.once, in the same
     transaction as the effect) and fails its first delivery after the effect, as a crash would."""

@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import in_progress_key_prefix, job_key_prefix, retry_key_prefix
 
 from core.settings import QUEUE_NAME as QUEUE_NAME_SETTING
 from core.settings import read
@@ -49,6 +50,24 @@ class Queue:
         """Enqueue `job`; False when a job with the same id is already queued (arq dedupes)."""
         queued = await self.pool.enqueue_job(job, *args, _job_id=job_id, _defer_by=defer_s, _queue_name=self.name)
         return queued is not None
+
+    async def clear(self) -> int:
+        """Drop every job of this queue, queued or marked in progress (tests start each case
+        from an empty queue); returns how many jobs were dropped."""
+        job_ids = [raw.decode() for raw in await self.pool.zrange(self.name, 0, -1)]
+        async with self.pool.pipeline(transaction=True) as pipe:
+            for start in range(0, len(job_ids), 500):
+                chunk = job_ids[start : start + 500]
+                pipe.delete(
+                    *(
+                        f"{prefix}{job_id}"
+                        for job_id in chunk
+                        for prefix in (job_key_prefix, in_progress_key_prefix, retry_key_prefix)
+                    )
+                )
+            pipe.delete(self.name)
+            await pipe.execute()
+        return len(job_ids)
 
     async def ping(self) -> bool:
         try:

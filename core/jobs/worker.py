@@ -37,6 +37,14 @@ def _with_backoff(spec: JobSpec) -> Any:
     return run
 
 
+# How many due jobs one poll looks at. A worker killed mid-job leaves its jobs queued under an
+# "in progress" mark that lives as long as the longest job may run (kpis.build_rollups: 50 min);
+# arq skips such jobs, but only within the ids one poll reads (100 by default). A few killed
+# workers (20 jobs each) at the head of the queue would stall every worker until the marks
+# expire; reading further lets the live work behind them run at once.
+QUEUE_READ_LIMIT = 2000
+
+
 def build_worker(runtime: Runtime, *, burst: bool = False) -> Worker:
     assert runtime.queue is not None
     functions: list[Function] = []
@@ -76,6 +84,7 @@ def build_worker(runtime: Runtime, *, burst: bool = False) -> Worker:
         max_jobs=20,
         poll_delay=0.1,
         keep_result=60,
+        queue_read_limit=QUEUE_READ_LIMIT,
     )
 
 
