@@ -113,7 +113,9 @@ async def _push(socket: WebSocket[Any, Any, Any], pubsub: Any, sent: set[str]) -
         await _forward(socket, pubsub, sent)
     except asyncio.CancelledError:
         raise
-    except Exception as exc:  # the socket closed, Redis went away: the client reconnects with ?after=
+    except (WebSocketDisconnect, RuntimeError) as exc:  # the visitor left: ordinary, not a warning
+        log.debug("chat.push_closed", error=repr(exc))
+    except Exception as exc:  # Redis went away: the client reconnects with ?after=
         log.warning("chat.push_stopped", error=repr(exc))
 
 
