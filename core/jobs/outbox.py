@@ -85,16 +85,20 @@ async def record(
                 f"(event {first}): record each change once, or declare {kind.__name__} repeatable if the "
                 "subject really changes twice"
             )
+    now = utcnow()
     await Event.insert(
         Event(
             id=event_id,
             type=kind.event_type.value,
-            occurred_at=utcnow(),
+            occurred_at=now,
             order_id=order_id,
             customer_id=customer_id,
             subject_type=kind.subject.value,
             subject_id=subject_id,
             payload=stored,
+            # Dispatched right after the commit (no second write to say so); if that enqueue is
+            # lost, the sweeper takes the event once it is `sweep`'s `older_than_s` old.
+            dispatched_at=now if unit is not None else None,
         )
     )
     if unit is not None:
@@ -169,7 +173,6 @@ async def dispatch_events(runtime: Runtime, event_ids: list[str]) -> None:
         # One job per unit of work: its events are handled in the order they were written, and
         # the request pays one Redis enqueue instead of one per event.
         await runtime.queue.enqueue(PROCESS_JOB, *event_ids, job_id=f"{event_ids[0]}:0")
-        await Event.update({Event.dispatched_at: utcnow()}).where(Event.id.is_in(event_ids))
     except Exception as exc:  # the sweeper will send them; the request must not fail for it
         log.warning("events.dispatch_failed", error=str(exc), events=len(event_ids))
 

@@ -4,11 +4,15 @@ source of truth, so losing Redis loses nothing (the sweeper re-enqueues)."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import structlog
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
-from arq.constants import in_progress_key_prefix, job_key_prefix, retry_key_prefix
+from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix, retry_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms
+from redis.commands.core import AsyncScript
 
 from core.settings import QUEUE_NAME as QUEUE_NAME_SETTING
 from core.settings import read
@@ -16,6 +20,15 @@ from core.settings import read
 log = structlog.get_logger("emporio.queue")
 
 QUEUE_NAME = QUEUE_NAME_SETTING.default
+
+# arq's enqueue as one atomic step: a job whose id is queued, or whose result is kept, is not
+# enqueued again (KEYS: job, result, queue; ARGV: expiry ms, serialised job, score ms, job id).
+_ENQUEUE_LUA = """
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
+redis.call('PSETEX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+return 1
+"""
 
 
 def queue_name() -> str:
@@ -30,15 +43,17 @@ class Queue:
         self.redis_settings.conn_timeout = 2
         self.redis_settings.conn_retries = 1
         self._pool: ArqRedis | None = None
+        self._script: AsyncScript | None = None
         self.name = queue_name()
 
     async def start(self) -> None:
         self._pool = await create_pool(self.redis_settings, default_queue_name=self.name)
+        self._script = None
 
     async def stop(self) -> None:
         if self._pool is not None:
             await self._pool.aclose()
-            self._pool = None
+            self._pool = self._script = None
 
     @property
     def pool(self) -> ArqRedis:
@@ -47,9 +62,27 @@ class Queue:
         return self._pool
 
     async def enqueue(self, job: str, *args: Any, job_id: str | None = None, defer_s: float | None = None) -> bool:
-        """Enqueue `job`; False when a job with the same id is already queued (arq dedupes)."""
-        queued = await self.pool.enqueue_job(job, *args, _job_id=job_id, _defer_by=defer_s, _queue_name=self.name)
-        return queued is not None
+        """Enqueue `job`; False when a job with the same id is queued or has a kept result.
+
+        What arq's `enqueue_job` does (the same keys, serialisation and expiry, so arq's worker
+        runs it), in one round trip to Redis instead of three (WATCH, EXISTS, MULTI/EXEC): every
+        request that changes something pays it once, after its commit."""
+        pool = self.pool
+        job_id = job_id or uuid4().hex
+        now_ms = timestamp_ms()
+        defer_ms = round(defer_s * 1000) if defer_s else 0
+        payload = serialize_job(job, args, {}, None, now_ms, serializer=pool.job_serializer)
+        keys = [job_key_prefix + job_id, result_key_prefix + job_id, self.name]
+        queued = await self._enqueue_script(
+            keys=keys, args=[defer_ms + pool.expires_extra_ms, payload, now_ms + defer_ms, job_id]
+        )
+        return bool(queued)
+
+    @property
+    def _enqueue_script(self) -> AsyncScript:
+        if self._script is None:
+            self._script = self.pool.register_script(_ENQUEUE_LUA)
+        return self._script
 
     async def clear(self) -> int:
         """Drop every job of this queue, queued or marked in progress (tests start each case
