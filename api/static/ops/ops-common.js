@@ -29,6 +29,8 @@
     inbox: 'mine', // mine | unassigned | breaching
     q: '',
     caseId: '',
+    queue: '', // the work queue whose list is open (ops-queues.js)
+    order: '', // the order opened from it
   };
 
   const state = O.state;

@@ -7,6 +7,7 @@
  *   &channel= &segment= &location= &customer_segment=   the KPI filters
  *   &kpi=<id>&granularity=week&group_by=<dimension>     the KPI shown in detail
  *   &inbox=mine|unassigned|breaching&q=<search>         the service inbox
+ *   &queue=<id>&order=<id>                              the open work queue and order (ops-queues.js)
  *   #dashboard | #segments | #service | #service/<case id>   the view (and the open case)
  */
 (function () {
@@ -56,6 +57,7 @@
     state.groupBy = (p.get('group_by') || '').slice(0, 40);
     state.inbox = INBOXES.indexOf(p.get('inbox')) >= 0 ? p.get('inbox') : 'mine';
     state.q = (p.get('q') || '').slice(0, 100);
+    O.readWorkUrl(p);
     const parts = decodeURIComponent(window.location.hash.replace(/^#/, '')).split('/');
     const views = allowedViews();
     state.view = views.indexOf(parts[0]) >= 0 ? parts[0] : views[0] || 'dashboard';
@@ -78,10 +80,21 @@
     }
     if (state.inbox !== 'mine') p.set('inbox', state.inbox);
     if (state.q) p.set('q', state.q);
+    O.writeWorkUrl(p);
     const search = p.toString();
     const hash = state.view + (state.view === 'service' && state.caseId ? `/${state.caseId}` : '');
     return `${window.location.pathname}${search ? `?${search}` : ''}#${hash}`;
   }
+
+  /** The address of the view with `changes` made (a link's href), the view itself left as it is. */
+  O.urlWith = function urlWith(changes) {
+    const saved = {};
+    for (const k of Object.keys(changes)) saved[k] = state[k];
+    Object.assign(state, changes);
+    const url = urlOf();
+    Object.assign(state, saved);
+    return url;
+  };
 
   /** Change the view's state: the address follows (a new history entry unless `replace`), then
    * the page. Every control goes through here, and back/forward through `popstate`. */
@@ -113,6 +126,7 @@
     }
     for (const name of FILTERS) selectValue($(`#${name}`), state.filters[name]);
     O.renderPeriodLabel();
+    O.syncWork();
     if (state.view === 'service') O.syncService();
     else O.leaveService();
     if (state.view === 'dashboard') O.syncDashboard();
@@ -152,6 +166,7 @@
     O.rerenderDashboard();
     O.rerenderSegments();
     O.rerenderWorkspace();
+    O.rerenderWork();
   }
 
   O.renderPeriodLabel = function renderPeriodLabel() {
@@ -208,6 +223,7 @@
     O.leaveService();
     O.resetDashboard();
     O.resetSegments();
+    O.resetWork();
     O.openCase('');
     state.defs = new Map();
     O.showSignIn('');
@@ -349,6 +365,7 @@
       resizeTimer = setTimeout(O.redrawChart, 150);
     });
     O.wireWorkspace();
+    O.wireWork();
   }
 
   document.addEventListener('DOMContentLoaded', () => {
