@@ -14,7 +14,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, PathItem, Reference, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from api.auth import LIMITER_STATE, ApiKeyAuthentication
@@ -32,6 +32,9 @@ from core.runtime import Runtime
 from core.settings import QUEUE_NAME, read
 
 STATIC = "/schema/static"
+# A route handler's opt: a callable returning OpenAPI `webhooks` entries (schemas inline: Litestar
+# writes components/schemas itself), for a plugin that sends webhooks to document them.
+OPENAPI_WEBHOOKS_OPT = "openapi_webhooks"
 API_DESCRIPTION = """Emporio: everything an e-shop does after "add to cart".
 
 Authenticate with `Authorization: Bearer <api key>`. Errors are `application/problem+json`.
@@ -76,6 +79,7 @@ def create_app(runtime: Runtime | None = None, *, start_queue: bool = True, with
             await limiter.close()
             await runtime.stop()
 
+    webhooks = _openapi_webhooks(handlers)
     handlers.append(
         create_static_files_router(
             path=STATIC,
@@ -106,6 +110,7 @@ def create_app(runtime: Runtime | None = None, *, start_queue: bool = True, with
             version=__version__,
             description=API_DESCRIPTION,
             path="/schema",
+            webhooks=webhooks or None,
             # Served from the engine itself (vendored swagger-ui-dist) so the docs work offline.
             render_plugins=[
                 SwaggerRenderPlugin(
@@ -153,6 +158,16 @@ def _route(registered: Registered) -> RouteContribution:
         f"plugin {registered.plugin!r} registered {value!r} in register_routes; expected a Litestar Router, "
         "a Controller subclass or a route handler (a function decorated with @get, @post…)"
     )
+
+
+def _openapi_webhooks(handlers: list[RouteContribution]) -> dict[str, PathItem | Reference]:
+    """The `webhooks` the routes' OPENAPI_WEBHOOKS_OPT describe."""
+    webhooks: dict[str, PathItem | Reference] = {}
+    for handler in handlers:
+        build = handler.opt.get(OPENAPI_WEBHOOKS_OPT) if isinstance(handler, BaseRouteHandler) else None
+        if build is not None:
+            webhooks.update(build())
+    return webhooks
 
 
 def _paths_of(handler: RouteContribution) -> list[tuple[str, set[str]]]:

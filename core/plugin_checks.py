@@ -11,6 +11,7 @@ from piccolo.table import Table
 
 from core.db.migrations import MigrationSet
 from core.hookspecs.couriers import Courier, CourierCapabilities
+from core.hookspecs.customers import CustomerSection
 from core.settings import CORE_SETTINGS, SettingSpec
 
 
@@ -93,3 +94,19 @@ def instance_of(kind: type[Any], *, strict_type: str | None = None) -> Callable[
         return ""
 
     return check
+
+
+# The lists of the customer 360 the core fills itself; a plugin's section takes another key.
+CORE_CUSTOMER_LISTS = frozenset(
+    {"customer", "segments", "rfm", "orders", "shipments", "payments", "returns", "cases", "next_best_actions"}
+)
+
+
+def customer_section(value: Any) -> str:
+    if not isinstance(value, CustomerSection):
+        return f"expected CustomerSection, got {type(value).__name__}"
+    if not value.name.isidentifier() or value.name != value.name.lower():
+        return f"a section's name is a lower-case key of the customer 360, not {value.name!r}"
+    if value.name in CORE_CUSTOMER_LISTS:
+        return f"{value.name!r} is a list the core keeps; name the section after what it holds"
+    return ""

@@ -60,6 +60,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "core.service.kpis",
     "core.service.import_kinds",
     "core.customers.kpis",
+    "core.plugin_kit.commands",  # `emporio plugin new`
 )
 
 T = TypeVar("T")
@@ -187,6 +188,7 @@ class PluginHost:
         "tables",
         "contact_channels",
         "customer_facts",
+        "customer_sections",
         "answer_sources",
         "telephony_providers",
         "services",
@@ -311,6 +313,10 @@ class PluginHost:
     @cached_property
     def customer_facts(self) -> dict[str, Registered]:
         return self.collect("register_customer_facts", checks.instance_of(CustomerFactSource), lambda v: v.name)
+
+    @cached_property
+    def customer_sections(self) -> dict[str, Registered]:
+        return self.collect("register_customer_sections", checks.customer_section, lambda v: v.name)
 
     @cached_property
     def contact_channels(self) -> dict[str, Registered]:

@@ -66,8 +66,8 @@ async def test_human_errors_are_one_line_without_a_traceback(test_env: dict[str,
     assert_one_line_error(code, err, "EMPORIO_DATABASE_URL must start with postgresql:// or sqlite:///")
 
 
-async def test_migrate_twice_is_up_to_date(test_env: dict[str, str], tmp_path: Path) -> None:
-    # The session's database was migrated when the runtime started, so it is up to date. A fresh
+async def test_migrate_twice_is_up_to_date(test_env: dict[str, str], tmp_path: Path, app_client: Any) -> None:
+    # The session's database was migrated when the runtime started (`app_client`), so it is up to date. A fresh
     # database: the first run applies every migration, the second has nothing to do.
     fresh = {**test_env, "EMPORIO_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
     session, fresh_first = await asyncio.gather(emporio(test_env, "migrate"), emporio(fresh, "migrate"))
@@ -77,7 +77,14 @@ async def test_migrate_twice_is_up_to_date(test_env: dict[str, str], tmp_path: P
     code, out, err = fresh_first
     assert code == 0, err
     applied = out.strip().removeprefix("applied: ").split(", ")
-    assert applied[0] == "0001_foundation" and applied == sorted(applied) and len(applied) >= 4, out
+    core = [name for name in applied if ":" not in name]
+    assert applied[0] == "0001_foundation" and applied[: len(core)] == sorted(core) and len(core) >= 4, out
+    # Then each plugin's set, in plugin order, its own migrations in their order.
+    sets: dict[str, list[str]] = {}
+    for name in applied[len(core) :]:
+        owner, _, migration = name.partition(":")
+        sets.setdefault(owner, []).append(migration)
+    assert sets and all(steps == sorted(steps) for steps in sets.values()), out
 
 
 async def test_plugins_lists_the_builtins(test_env: dict[str, str]) -> None:

@@ -16,7 +16,9 @@ PROBLEM = "application/problem+json"
 MARCH = {"from": "2025-03-01", "to": "2025-04-01"}
 
 
-def order(oid: str, customer: str, placed_at: str, channel: str, amount: int, cancelled_at: str | None = None) -> dict:
+def order(
+    oid: str, customer: str, placed_at: str, channel: str, amount: int, cancelled_at: str | None = None
+) -> dict[str, Any]:
     return {
         "kind": "order",
         "id": oid,

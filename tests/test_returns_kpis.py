@@ -24,11 +24,11 @@ from typing import Any
 import msgspec
 import pytest
 
-from core.db.database import utcnow
 from core.kpis import rollups as kpi_rollups
 from core.orders.tables import Order, OrderLine
 from core.returns.tables import ReturnLine, ReturnRequest
 from core.runtime import Runtime
+from tests.clock import pin_clock
 from tests.conftest import Api
 from tests.returns.conftest import Store, register_returns_plugins
 
@@ -363,12 +363,18 @@ async def test_a_bad_return_line_is_refused_with_its_line_number(
 # ---------------------------------------------------------------------------------------------
 
 
-async def test_a_live_return_counts_as_soon_as_it_is_received(api: Api, runtime: Runtime) -> None:
+LIVE = datetime(2026, 6, 10, 10, 0, tzinfo=UTC)  # a Wednesday morning: the live tests' clock
+
+
+async def test_a_live_return_counts_as_soon_as_it_is_received(
+    api: Api, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pin_clock(monkeypatch, LIVE)
     store = Store(api, runtime)
     await store.seed()
     placed = await store.order({"TEE-BLK-M": 2})
     await store.deliver(placed["id"])
-    today = utcnow().date()
+    today = LIVE.date()
     period = {"from": today.isoformat(), "to": (today + timedelta(days=1)).isoformat()}
     assert value_of(await kpi(api, "return_rate_units", period)) == {"value": 0.0, "numerator": 0, "denominator": 2}
     filed = await api.post(
@@ -400,15 +406,16 @@ async def test_a_live_return_counts_as_soon_as_it_is_received(api: Api, runtime:
 
 
 async def test_a_live_return_on_a_day_already_rolled_up_counts_within_60_seconds(
-    api: Api, runtime: Runtime, worker: Runtime
+    api: Api, runtime: Runtime, worker: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Closed days are read from rollups; the return's event marks its order's days dirty, so
     the KPI is read raw again as soon as the worker has seen the event."""
+    pin_clock(monkeypatch, LIVE)
     store = Store(api, runtime)
     await store.seed()
     placed = await store.order({"TEE-BLK-M": 2})
     await store.deliver(placed["id"])
-    day = (utcnow() - timedelta(days=2)).date()
+    day = (LIVE - timedelta(days=2)).date()
     async with runtime.db.write():
         await Order.update({Order.placed_at: datetime.combine(day, time(12), tzinfo=UTC)}).where(
             Order.id == placed["id"]

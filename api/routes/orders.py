@@ -26,7 +26,7 @@ from core.domain.orders import CancelOrder, OrderOut, PlaceOrder, ShippingAddres
 from core.fulfilment import addresses, routing
 from core.hookspecs import hookimpl
 from core.jobs import outbox as events
-from core.orders import orders
+from core.orders import counter, orders
 
 
 @post(
@@ -34,10 +34,15 @@ from core.orders import orders
     guards=[STOREFRONT],
     tags=["orders"],
     summary="Place an order (stock reserved atomically)",
-    description="409 when any line cannot be reserved anywhere (nothing is reserved then).",
+    description="409 when any line cannot be reserved anywhere (nothing is reserved then). A `store` "
+    "channel order (point of sale) names its store in `location`: stock is taken there, it is paid at the "
+    "counter (`payment.provider`: a counter method such as cash or card_present) and delivered at once.",
 )
 async def place_order(request: Request[Any, Any, Any], data: JSONBody[PlaceOrder]) -> OrderOut:
     runtime = runtime_of(request)
+    if await counter.is_store_channel(data):
+        return await counter.place_store_order(runtime, data)
+    counter.check_not_counter(data)
     address = msgspec.to_builtins(data.shipping_address) if data.shipping_address else None
     problem = routing.delivery_problem(runtime.host.couriers, data.delivery.method.value, address)
     if problem is not None:  # refused here; orders arriving another way are held for ops (routing.hold)

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from api.auth import OPS, STOREFRONT, STOREFRONT_OR_OPS
+from api.auth import AGENT_OR_OPS, OPS, STOREFRONT, STOREFRONT_OR_OPS, principal_of
 from api.deps import runtime_of
 from api.problems import problem
 from core.domain.ids import new_id
@@ -18,7 +18,7 @@ from core.hookspecs import hookimpl
 from core.hookspecs.app import RouteContribution
 from core.hookspecs.payments import WebhookSignatureInvalid
 from core.orders import orders
-from core.payments import checkouts, payments, psp_webhooks
+from core.payments import checkouts, links, payments, psp_webhooks
 from core.payments.checkouts import CheckoutIn, CheckoutOut, CompleteCheckout
 
 
@@ -80,6 +80,23 @@ async def start_payment(
     paying; an active payment with another provider is a 409 naming it."""
     payment, created = await payments.start_or_resume_payment(runtime_of(request), order_id, data.provider)
     return Response(payment, status_code=201 if created else 200)
+
+
+@post(
+    "/v1/orders/{order_id:str}/payment-link",
+    guards=[AGENT_OR_OPS],
+    tags=["payments"],
+    summary="A payment link (the PSP's hosted page) for an order awaiting payment: 201 new, 200 the open one",
+    description="For an order taken without payment (a phone order): the customer pays on the PSP's page "
+    "and the order is confirmed and routed when the PSP's webhook says so. Asked again while the link is "
+    "open, the same link (200); after it expired, a new one. 409 when the order is paid already, is not "
+    "awaiting payment, or has a payment the storefront started; 422 when the provider makes no links.",
+)
+async def payment_link(
+    request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[links.PaymentLinkIn]
+) -> Response[links.PaymentLinkOut]:
+    link, created = await links.payment_link(runtime_of(request), order_id, data.provider, principal_of(request).name)
+    return Response(link, status_code=201 if created else 200)
 
 
 @get("/v1/payments/{payment_id:str}", guards=[OPS], tags=["payments"], summary="The payment's ledger and attempts")
@@ -168,6 +185,7 @@ def register_routes(register: Callable[[RouteContribution], None]) -> None:
         get_checkout,
         complete_checkout,
         start_payment,
+        payment_link,
         get_payment,
         confirm_payment,
         capture,

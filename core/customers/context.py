@@ -105,11 +105,21 @@ async def customer_context(customer_id: str, host: PluginHost | None = None) -> 
         "payments": list(payments),
         "returns": list(returns),
         "cases": [{k: _stamp(v) for k, v in c.items()} for c in cases],
-        "surveys": [],
+        "surveys": [],  # the contract's list; the feedback plugin fills it (register_customer_sections)
+        **(await _plugin_sections(host, customer_id)),
         "next_best_actions": [
             msgspec.to_builtins(a)
             for a in (await facts.actions_for(host, customer_id, customer["locale"]) if host else [])
         ],
+    }
+
+
+async def _plugin_sections(host: PluginHost | None, customer_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The lists plugins keep of the customer (`register_customer_sections`), newest first."""
+    if host is None:
+        return {}
+    return {
+        name: await registered.value.load(customer_id, LIMIT) for name, registered in host.customer_sections.items()
     }
 
 

@@ -46,6 +46,9 @@ PERSONAL: dict[str, tuple[str, ...]] = {
     "survey_responses": ("comment",),
     "reviews": ("title", "body", "reply", "moderation_note"),
     "kms_searches": ("query", "normalized"),  # what a customer typed into the help search
+    # what a webhook carries (an event's payload) and what its receiver answered
+    "webhook_deliveries": ("payload", "last_error"),
+    "webhook_attempts": ("error", "response_excerpt"),
 }
 
 _CODES = "codes, ids, statuses or enums"
@@ -84,6 +87,7 @@ NOT_PERSONAL: dict[str, str] = {
     "order_lines": _CODES,
     "payment_attempts": "card brand, funding and issuing bank, never the card or the holder",
     "payments": "PSP references and client secrets of the PSP's own objects",
+    "payment_links": "PSP references, hosted page addresses and the staff key that sent the link",
     "picker_shifts": "staff and dates",
     "policies": "the shop's documents",
     "products": "the catalogue",
@@ -97,6 +101,7 @@ NOT_PERSONAL: dict[str, str] = {
     "shipment_lines": _CODES,
     "store_credits": _CODES,
     "survey_throttle": _CODES,
+    "webhook_endpoints": "the shop's receivers: URLs, event names, sealed secrets, reasons",
 }
 
 

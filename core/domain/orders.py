@@ -114,6 +114,7 @@ class PlaceOrder(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     delivery: DeliveryIn = msgspec.field(default_factory=DeliveryIn)
     payment: PaymentIn | None = None
     external_ref: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    location: Code | None = None  # a `store` order: the store it is sold and handed over at
 
 
 class OrderLineOut(msgspec.Struct, frozen=True, kw_only=True):

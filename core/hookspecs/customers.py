@@ -4,12 +4,14 @@ received), read by the next-best-action rules of the `actions` policy."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import msgspec
 
 from core.hookspecs import hookspec
 
 FactLoader = Callable[[str], Awaitable[set[str]]]
+SectionLoader = Callable[[str, int], Awaitable[list[dict[str, Any]]]]
 
 
 class CustomerFactSource(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,5 +48,45 @@ def register_customer_facts(register: Callable[[CustomerFactSource], None]) -> N
         @hookimpl
         def register_customer_facts(register):
             register(CustomerFactSource(name="loyalty", load=loyalty_facts))
+        ```
+    """
+
+
+class CustomerSection(msgspec.Struct, frozen=True, kw_only=True):
+    """A list of the customer 360 kept by a plugin: `load(customer_id, limit)` returns at most
+    `limit` items, newest first, as JSON-ready dicts (datetimes as ISO 8601 strings)."""
+
+    name: str
+    load: SectionLoader
+    plugin: str = ""
+
+
+@hookspec
+def register_customer_sections(register: Callable[[CustomerSection], None]) -> None:
+    """Fill a list of the customer 360 that the core does not keep itself.
+
+    When it is called:
+        Once per process, the first time a customer 360 (`GET /v1/customers/{id}/context`, the
+        case view, the caller lookup) is built.
+
+    Args:
+        register: call it with a `CustomerSection` — its `name` is the key it fills in the 360:
+            `surveys` (declared by the contract, empty until a plugin fills it; the feedback
+            plugin does) or a new lower-case key of the plugin's own. The core's own lists
+            (`orders`, `cases`…) cannot be claimed. `load` runs on every case view: keep it to
+            one indexed query, bounded by `limit`.
+
+    Returns:
+        Nothing. A name registered twice, or one the core keeps, is refused when collected.
+
+    Example:
+        ```python
+        async def loyalty_cards(customer_id, limit):
+            return [{"card": c.number, "tier": c.tier} for c in await cards.of(customer_id, limit)]
+
+
+        @hookimpl
+        def register_customer_sections(register):
+            register(CustomerSection(name="loyalty_cards", load=loyalty_cards))
         ```
     """

@@ -23,6 +23,7 @@ class PaymentFlow(enum.StrEnum):
     CLIENT_SECRET = "client_secret"  # card form confirms in the browser (Stripe Elements)
     REDIRECT = "redirect"  # hosted payment page (Viva Wallet, Cardlink)
     NONE = "none"  # nothing to do now (cash on delivery, bank transfer)
+    COUNTER = "counter"  # paid at the shop's counter (cash, a card terminal): captured as the order is placed
 
 
 class CaptureMoment(enum.StrEnum):
@@ -63,6 +64,42 @@ class PaymentStarted(msgspec.Struct, frozen=True, kw_only=True):
     flow: PaymentFlow
     client_secret: str | None = None
     redirect_url: str | None = None
+
+
+class PaymentLinkLine(msgspec.Struct, frozen=True, kw_only=True):
+    """One order line as the hosted page shows it; `unit_amount` in minor units."""
+
+    sku: str
+    name: str
+    qty: int
+    unit_amount: int
+
+
+class PaymentLinkRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """Ask the provider for a hosted payment page collecting `amount` for an order (a phone
+    order the customer pays later). `payment_id` is ours: the provider must echo it back on the
+    payment's webhooks (metadata), so the core finds the payment before it knows the provider's
+    reference. `lines` add up to `amount`."""
+
+    payment_id: str
+    order_id: str
+    amount: int
+    currency: str
+    lines: list[PaymentLinkLine]
+    idempotency_key: str
+    capture_at_authorization: bool
+    success_url: str
+    cancel_url: str
+    customer_email: str | None = None
+    metadata: Mapping[str, str] = msgspec.field(default_factory=dict)
+
+
+class PaymentLink(msgspec.Struct, frozen=True, kw_only=True):
+    """The hosted page: where to send the customer, until when, and the provider's id for it."""
+
+    url: str
+    expires_at: datetime
+    provider_ref: str
 
 
 class MoneyMovement(msgspec.Struct, frozen=True, kw_only=True):
@@ -189,6 +226,22 @@ class PaymentProcessor(Protocol):
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, now: datetime) -> ProviderEvent:
         """Verify and parse; raise `WebhookSignatureInvalid` when it does not verify, and
         `WebhookPayloadUnreadable` when it verifies but cannot be read."""
+        ...
+
+
+@runtime_checkable
+class PaymentLinks(Protocol):
+    """An optional capability of a `PaymentProcessor`: hosted payment pages sent to the customer
+    (`POST /v1/orders/{id}/payment-link`). A processor without it is refused with 422.
+
+    The payment completes at the provider; the core hears of it through the processor's
+    webhooks (`verify_webhook`), which must name our `payment_id` as `merchant_reference` and
+    the provider's payment as `psp_reference`."""
+
+    name: str
+
+    async def create_payment_link(self, request: PaymentLinkRequest) -> PaymentLink:
+        """Create the hosted page; safe to call twice with the same idempotency key."""
         ...
 
 

@@ -34,6 +34,7 @@ from core.domain.orders import (
 from core.domain.time import add_business_days
 from core.fulfilment.routing import get_allocation
 from core.fulfilment.tables import Shipment
+from core.hookspecs.payments import PaymentFlow
 from core.jobs import outbox as events
 from core.orders.tables import Order, OrderLine, Reservation
 from core.payments.tables import Payment
@@ -55,8 +56,11 @@ async def _insert(db: Database, table: str, rows: list[dict[str, Any]]) -> None:
     )
 
 
-async def _validate(cmd: PlaceOrder, host: PluginHost) -> tuple[dict[str, dict[str, Any]], str]:
-    """Checks that need the database but no lock. Returns products by sku and the currency."""
+async def _validate(
+    cmd: PlaceOrder, host: PluginHost, counter: str | None = None
+) -> tuple[dict[str, dict[str, Any]], str]:
+    """Checks that need the database but no lock. Returns products by sku and the currency.
+    A counter sale (`counter`: the store) is handed over there: it needs no delivery."""
     errors: list[dict[str, Any]] = []
     skus = [line.sku for line in cmd.lines]
     seen: set[str] = set()
@@ -84,7 +88,7 @@ async def _validate(cmd: PlaceOrder, host: PluginHost) -> tuple[dict[str, dict[s
     )
     if not channel_known:
         errors.append({"field": "channel", "message": f"unknown sales channel {cmd.channel}"})
-    if cmd.delivery.method == DeliveryMethod.PICKUP:
+    if counter is None and cmd.delivery.method == DeliveryMethod.PICKUP:
         code = cmd.delivery.pickup_location
         if not code:
             errors.append(
@@ -94,7 +98,7 @@ async def _validate(cmd: PlaceOrder, host: PluginHost) -> tuple[dict[str, dict[s
             errors.append(
                 {"field": "delivery.pickup_location", "message": f"{code} is not a location that offers pickup"}
             )
-    elif cmd.shipping_address is None:
+    elif counter is None and cmd.shipping_address is None:
         errors.append({"field": "shipping_address", "message": "a courier delivery needs a shipping address"})
     if cmd.payment is not None and cmd.payment.provider not in host.payment_processors:
         known = ", ".join(sorted(host.payment_processors)) or "none installed"
@@ -104,6 +108,11 @@ async def _validate(cmd: PlaceOrder, host: PluginHost) -> tuple[dict[str, dict[s
                 "message": f"unknown payment provider {cmd.payment.provider} (installed: {known})",
             }
         )
+    elif cmd.payment is not None:
+        at_counter = host.payment_processors[cmd.payment.provider].value.flow == PaymentFlow.COUNTER
+        if at_counter != (counter is not None):
+            why = "is not a way to pay at the counter" if counter else "is paid at a store's counter (store orders)"
+            errors.append({"field": "payment.provider", "message": f"{cmd.payment.provider} {why}"})
     currencies = {p["currency"] for p in products.values()}
     if len(currencies) > 1:
         errors.append(
@@ -120,9 +129,10 @@ async def _validate(cmd: PlaceOrder, host: PluginHost) -> tuple[dict[str, dict[s
 
 
 async def _reserve(
-    db: Database, cmd: PlaceOrder, products: dict[str, dict[str, Any]], order_id: str
+    db: Database, cmd: PlaceOrder, products: dict[str, dict[str, Any]], order_id: str, counter: str | None = None
 ) -> tuple[list[tuple[str, str, int]], dict[str, int]]:
-    """Take stock for every line; returns the takes (level id, location, qty per sku) and deferred units."""
+    """Take stock for every line; returns the takes (level id, location, qty per sku) and deferred units.
+    A counter sale takes only from its store's shelves, and defers nothing (it leaves with the customer)."""
     skus = sorted(products)
     levels = await db.fetch(
         "SELECT l.id, l.location, l.sku, l.on_hand, l.reserved, loc.priority, loc.ships, loc.pickup "
@@ -133,7 +143,10 @@ async def _reserve(
     by_sku: dict[str, list[dict[str, Any]]] = defaultdict(list)
     pickup_at = cmd.delivery.pickup_location if cmd.delivery.method == DeliveryMethod.PICKUP else None
     for level in levels:
-        if level["ships"] or level["location"] == pickup_at:
+        if counter is not None:
+            if level["location"] == counter:
+                by_sku[level["sku"]].append(level)
+        elif level["ships"] or level["location"] == pickup_at:
             by_sku[level["sku"]].append(level)
     takes: list[tuple[str, str, int]] = []
     deferred: dict[str, int] = {}
@@ -159,7 +172,7 @@ async def _reserve(
                 break
         if need:
             product = products[line.sku]
-            if product["preorder"] or product["backorder"]:
+            if (product["preorder"] or product["backorder"]) and counter is None:
                 deferred[line.sku] = need
             else:
                 available = line.qty - need
@@ -185,16 +198,24 @@ async def _reserve(
 
 
 async def place_order(
-    db: Database, host: PluginHost, settings: Settings, cmd: PlaceOrder, *, free_of: str | None = None
+    db: Database,
+    host: PluginHost,
+    settings: Settings,
+    cmd: PlaceOrder,
+    *,
+    free_of: str | None = None,
+    counter: str | None = None,
 ) -> OrderOut:
     """Create an order with its reservations. Call inside a unit of work.
 
     `free_of` makes a no-charge order replacing or repairing units of that order (a return's
-    resolution): its prices are zero and it is confirmed at once, so it is routed like any order."""
-    products, currency = await _validate(cmd, host)
+    resolution): its prices are zero and it is confirmed at once, so it is routed like any order.
+    `counter` is the store of a counter sale (core/orders/counter.py): stock is taken there only,
+    and the order is recorded as collected there."""
+    products, currency = await _validate(cmd, host, counter)
     customer_id, _, _ = await resolve_customer(cmd.customer)
     order_id = new_id("ord")
-    takes, deferred = await _reserve(db, cmd, products, order_id)
+    takes, deferred = await _reserve(db, cmd, products, order_id, counter)
     now = utcnow()
     # Every order waits for its payment; the payment (started right after intake when the body
     # names a provider) confirms it — at once for cash on delivery.
@@ -226,8 +247,8 @@ async def place_order(
         "promised_ship_by": add_business_days(now, settings.promise_ship_days),
         "promised_delivery_by": add_business_days(now, settings.promise_delivery_days),
         "shipping_address": msgspec.json.encode(cmd.shipping_address).decode() if cmd.shipping_address else None,
-        "delivery_method": cmd.delivery.method.value,
-        "pickup_location": cmd.delivery.pickup_location,
+        "delivery_method": DeliveryMethod.PICKUP.value if counter else cmd.delivery.method.value,
+        "pickup_location": counter or cmd.delivery.pickup_location,
         "payment_provider": cmd.payment.provider if cmd.payment else None,
         "updated_at": now,
         "replacement_of": free_of,

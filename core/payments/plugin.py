@@ -12,6 +12,7 @@ import structlog
 from piccolo.table import Table
 
 from core.db.database import utcnow
+from core.db.migrations import MigrationSet
 from core.domain.events import (
     DomainEvent,
     OrderCancelled,
@@ -26,9 +27,10 @@ from core.hookspecs import hookimpl
 from core.hookspecs.app import EventContext
 from core.hookspecs.payments import CaptureMoment
 from core.jobs.outbox import runtime_of
-from core.payments import payments, psp_webhooks
+from core.payments import links, payments, psp_webhooks
 from core.payments.tables import TABLES, MoneyMovement, Payment
 from core.runtime import Runtime
+from core.settings import SettingSpec
 
 log = structlog.get_logger("emporio.payments")
 
@@ -110,3 +112,13 @@ def register_jobs(register: Callable[[JobSpec], None]) -> None:
 def register_tables(register: Callable[[type[Table]], None]) -> None:
     for table in TABLES:
         register(table)
+
+
+@hookimpl
+def register_migrations(register: Callable[[MigrationSet], None]) -> None:
+    register(MigrationSet("payment_links", "core.payments.link_migrations"))
+
+
+@hookimpl
+def register_settings(register: Callable[[SettingSpec[Any]], None]) -> None:
+    register(links.RETURN_URL)

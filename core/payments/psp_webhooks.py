@@ -225,6 +225,12 @@ async def process(runtime: Runtime, row_id: str) -> str:
         reference = event.psp_reference or payment["psp_reference"]
         snapshot = await processor.retrieve(reference) if reference else None  # ProviderUnavailable → retried
         async with runtime.unit_of_work():
+            if payment["psp_reference"] is None and event.psp_reference:
+                # A hosted page (a payment link) makes the provider's payment only when the
+                # customer pays: its first webhook tells us which one it is.
+                await Payment.update({Payment.psp_reference: event.psp_reference}).where(
+                    (Payment.id == payment["id"]) & Payment.psp_reference.is_null()
+                )
             status = await apply_snapshot(runtime, payment["id"], snapshot, attempt=event.attempt)
         outcome = f"applied: {status}"
     await PspWebhookEvent.update({PspWebhookEvent.processed_at: utcnow(), PspWebhookEvent.outcome: outcome}).where(

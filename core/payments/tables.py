@@ -90,13 +90,29 @@ class PspWebhookEvent(Table, tablename="psp_webhook_events"):
     outcome = Text(null=True, default=None)
 
 
+class PaymentLinkRecord(Table, tablename="payment_links"):
+    """A hosted payment page sent to the customer (core/payments/links.py); its schema is the
+    `payment_links` migration set (core/payments/link_migrations)."""
+
+    id = Text(primary_key=True)
+    payment_id = Text()
+    order_id = Text()
+    provider = Text()
+    provider_ref = Text(null=True, default=None)  # None while the provider has not answered
+    url = Text(null=True, default=None)
+    expires_at = timestamp()
+    created_by = Text(null=True, default=None)
+    created_at = timestamp(null=False)
+
+
 TABLES: tuple[type[Table], ...] = (
     Checkout,
     Payment,
     PaymentAttempt,
     MoneyMovement,
     PspWebhookEvent,
+    PaymentLinkRecord,
 )
 
 
-__all__ = ["Checkout", "MoneyMovement", "Payment", "PaymentAttempt", "PspWebhookEvent"]
+__all__ = ["Checkout", "MoneyMovement", "Payment", "PaymentAttempt", "PaymentLinkRecord", "PspWebhookEvent"]

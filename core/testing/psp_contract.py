@@ -47,6 +47,7 @@ import inspect
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
+import msgspec
 import pytest
 
 from core.domain.errors import Conflict
@@ -59,6 +60,9 @@ from core.hookspecs.payments import (
     MovementResult,
     PaymentDeclined,
     PaymentFlow,
+    PaymentLinkLine,
+    PaymentLinkRequest,
+    PaymentLinks,
     PaymentProcessor,
     PaymentStarted,
     ProviderEvent,
@@ -77,6 +81,7 @@ STARTED_STATUSES: dict[PaymentFlow, frozenset[AttemptStatus]] = {
     PaymentFlow.REDIRECT: frozenset({AttemptStatus.PENDING, AttemptStatus.REQUIRES_ACTION}),
     # Nothing to do: accepted at once (cash on delivery) or waiting for money (bank transfer).
     PaymentFlow.NONE: frozenset({AttemptStatus.PENDING, AttemptStatus.AUTHORIZED, AttemptStatus.SUCCEEDED}),
+    PaymentFlow.COUNTER: frozenset({AttemptStatus.SUCCEEDED}),  # the money is in the till
 }
 WEBHOOK_TOLERANCE_S = 300
 
@@ -192,6 +197,38 @@ class PSPContract:
         for method in ("start", "retrieve", "confirm", "capture", "refund", "cancel"):
             assert inspect.iscoroutinefunction(getattr(processor, method)), f"{method} must be async"
         assert not inspect.iscoroutinefunction(processor.verify_webhook), "verify_webhook runs inline: sync"
+
+    async def test_payment_links_when_offered(self, psp_harness: PSPHarness) -> None:
+        """Payment links are optional. A processor offering them (`PaymentLinks`) returns a page
+        that is still open, and the same page when asked again with the same idempotency key; one
+        that does not must not half-offer them (a `create_payment_link` the core would not call)."""
+        processor = psp_harness.processor
+        if not isinstance(processor, PaymentLinks):
+            assert not hasattr(processor, "create_payment_link"), "declare the whole PaymentLinks protocol"
+            return
+        assert inspect.iscoroutinefunction(processor.create_payment_link), "create_payment_link must be async"
+        payment_id = new_id("pay")
+        request = PaymentLinkRequest(
+            payment_id=payment_id,
+            order_id=new_id("ord"),
+            amount=psp_harness.amount,
+            currency=psp_harness.currency,
+            lines=[PaymentLinkLine(sku="CONTRACT-1", name="Contract item", qty=1, unit_amount=psp_harness.amount)],
+            idempotency_key=f"contract-{payment_id}-link",
+            capture_at_authorization=False,
+            success_url="https://shop.example/paid?ok=1",
+            cancel_url="https://shop.example/paid?ok=0",
+            metadata={"payment_id": payment_id},
+        )
+        first = await processor.create_payment_link(request)
+        assert first.url.startswith(("https://", "http://")) and first.provider_ref
+        assert first.expires_at.tzinfo is not None and first.expires_at > datetime.now(UTC)
+        again = await processor.create_payment_link(request)
+        assert (again.url, again.provider_ref) == (first.url, first.provider_ref), "a retry must not make a second page"
+        other = await processor.create_payment_link(
+            msgspec.structs.replace(request, idempotency_key=f"contract-{payment_id}-link-2")
+        )
+        assert other.provider_ref != first.provider_ref
 
     # -- starting --------------------------------------------------------------------------
 

@@ -19,11 +19,12 @@ from core.domain.kpis import KPIDefinition
 from core.domain.policies import PolicyKind
 from core.hookspecs import hookimpl
 from core.hookspecs.app import EventContext
-from core.hookspecs.customers import CustomerFactSource
+from core.hookspecs.customers import CustomerFactSource, CustomerSection
 from core.runtime import Runtime
 from core.settings import SettingSpec
 from plugins.feedback import api, import_kinds, kpis, ops, pages, policy, sending, surveys
 from plugins.feedback.followup import detractor_facts
+from plugins.feedback.history import surveys_of_customer
 from plugins.feedback.settings import SETTINGS
 from plugins.feedback.tables import TABLES, Survey, SurveyResponse
 
@@ -72,6 +73,11 @@ def register_import_kinds(register: Callable[[ImportKind], None]) -> None:
 @hookimpl
 def register_customer_facts(register: Callable[[CustomerFactSource], None]) -> None:
     register(CustomerFactSource(name="feedback", load=detractor_facts))
+
+
+@hookimpl
+def register_customer_sections(register: Callable[[CustomerSection], None]) -> None:
+    register(CustomerSection(name="surveys", load=surveys_of_customer))
 
 
 @hookimpl

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import cast
 
 from stripe.params import (
@@ -13,6 +13,7 @@ from stripe.params import (
     PaymentIntentCreateParams,
     RefundCreateParams,
 )
+from stripe.params.checkout import SessionCreateParams
 
 from core.hookspecs.payments import (
     AttemptStatus,
@@ -20,6 +21,8 @@ from core.hookspecs.payments import (
     MoneyMovement,
     MovementResult,
     PaymentFlow,
+    PaymentLink,
+    PaymentLinkRequest,
     PaymentStarted,
     ProviderEvent,
     ProviderPayment,
@@ -28,7 +31,14 @@ from core.hookspecs.payments import (
     WebhookSignatureInvalid,
 )
 from plugins.psp_stripe.client import StripeApi, request_options
-from plugins.psp_stripe.resources import Charge, PaymentIntent, Refund, snapshot_from_intent, started_status
+from plugins.psp_stripe.resources import (
+    Charge,
+    CheckoutSession,
+    PaymentIntent,
+    Refund,
+    snapshot_from_intent,
+    started_status,
+)
 from plugins.psp_stripe.webhooks import read_event, stripe_signature, verify_signature
 
 _WITH_CHARGE = ["latest_charge"]  # the charge carries the card, the amounts captured and refunded
@@ -70,6 +80,47 @@ class StripeProcessor:
         )
         return PaymentStarted(
             psp_reference=pi.id, status=started_status(pi), flow=self.flow, client_secret=pi.client_secret
+        )
+
+    async def create_payment_link(self, request: PaymentLinkRequest) -> PaymentLink:
+        """A Checkout Session in payment mode: Stripe's hosted page. Its PaymentIntent (created
+        when the customer pays) carries our payment id in its metadata, like `start`'s do."""
+        metadata = {**request.metadata, "payment_id": request.payment_id, "order_id": request.order_id}
+        currency = request.currency.lower()
+        lines = [(line.name, line.unit_amount, line.qty) for line in request.lines]
+        if sum(amount * qty for _, amount, qty in lines) != request.amount:  # shipping, adjustments
+            lines = [(f"Order {request.order_id}", request.amount, 1)]
+        params: SessionCreateParams = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {"currency": currency, "unit_amount": amount, "product_data": {"name": name}},
+                    "quantity": qty,
+                }
+                for name, amount, qty in lines
+            ],
+            "payment_intent_data": {
+                "capture_method": "automatic" if request.capture_at_authorization else "manual",
+                "metadata": metadata,
+                "description": f"Order {request.order_id}",
+            },
+            "metadata": metadata,
+            "client_reference_id": request.order_id,
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+        }
+        if request.customer_email:
+            params["customer_email"] = request.customer_email
+        with_cards = cast(SessionCreateParams, {**params, "payment_method_types": ["card"]})
+        session = await self.client.call(
+            "POST /v1/checkout/sessions",
+            self.client.sdk.v1.checkout.sessions.create_async(with_cards, request_options(request.idempotency_key)),
+            CheckoutSession,
+        )
+        if not session.url or session.expires_at is None:
+            raise ProviderRejected(f"Stripe made Checkout Session {session.id} without a url or an expiry")
+        return PaymentLink(
+            url=session.url, expires_at=datetime.fromtimestamp(session.expires_at, UTC), provider_ref=session.id
         )
 
     async def retrieve(self, psp_reference: str) -> ProviderPayment:

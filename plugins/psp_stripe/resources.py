@@ -100,7 +100,19 @@ class Dispute(msgspec.Struct, frozen=True, tag_field="object", tag="dispute"):
     payment_intent: StripeId | None = None
 
 
-EventObject = PaymentIntent | Charge | Refund | Dispute
+class CheckoutSession(msgspec.Struct, frozen=True, tag_field="object", tag="checkout.session"):
+    """A Checkout Session (a hosted payment page): its PaymentIntent exists once the customer pays."""
+
+    id: StripeId
+    url: str | None = None
+    expires_at: Unix | None = None
+    status: str | None = None  # open | complete | expired
+    payment_status: str | None = None  # unpaid | paid | no_payment_required
+    payment_intent: StripeId | None = None
+    metadata: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+EventObject = PaymentIntent | Charge | Refund | Dispute | CheckoutSession
 
 
 class EventData(msgspec.Struct, frozen=True):

@@ -22,6 +22,7 @@ from core.hookspecs.payments import (
 )
 from plugins.psp_stripe.resources import (
     Charge,
+    CheckoutSession,
     Event,
     EventObject,
     PaymentIntent,
@@ -59,12 +60,13 @@ def verify_signature(header: str, body: bytes, secret: str, now: datetime) -> No
 
 def read_event(body: bytes, now: datetime) -> ProviderEvent:
     """The verified body as the core's `ProviderEvent`; `WebhookPayloadUnreadable` if it is not
-    an event about an object the plugin reads (payment_intent, charge, refund, dispute)."""
+    an event about an object the plugin reads (payment_intent, charge, refund, dispute,
+    checkout.session)."""
     try:
         event = _decode_event(body)
     except msgspec.DecodeError as exc:  # ValidationError included: not JSON, or not Stripe's shape
         event_id, event_type = _identity(body)
-        kinds = " (the plugin reads payment_intent, charge, refund and dispute objects)"
+        kinds = " (the plugin reads payment_intent, charge, refund, dispute and checkout.session objects)"
         raise WebhookPayloadUnreadable(
             f"Stripe event {event_id or '(no id)'} ({event_type or 'no type'}) cannot be read: {exc}"
             + (kinds if "$.data.object.object" in str(exc) else ""),
@@ -77,7 +79,7 @@ def read_event(body: bytes, now: datetime) -> ProviderEvent:
         event_type=event.type,
         psp_reference=_intent_id(obj),
         occurred_at=now if event.created is None else datetime.fromtimestamp(event.created, UTC),
-        merchant_reference=obj.metadata.get("payment_id") if isinstance(obj, PaymentIntent) else None,
+        merchant_reference=obj.metadata.get("payment_id") if isinstance(obj, PaymentIntent | CheckoutSession) else None,
         attempt=_attempt_of(obj),
     )
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from api.middleware import body_limit
 from core.access.settings import IMPORT_MAX_BODY, MAX_BODY
+from core.runtime import Runtime
 from tests.access.helpers import CountingBody, app_of, assert_problem
+from tests.conftest import Api
 
 MiB = 1024 * 1024
 CHUNK = 64 * 1024
 
 
-async def test_a_chunked_body_over_the_limit_is_refused_while_it_streams(api, runtime):
+async def test_a_chunked_body_over_the_limit_is_refused_while_it_streams(api: Api, runtime: Runtime) -> None:
     body = CountingBody(64 * MiB, CHUNK)
     r = await api.post(
         "/v1/orders",
@@ -27,14 +29,14 @@ async def test_a_chunked_body_over_the_limit_is_refused_while_it_streams(api, ru
     assert await count_rows(runtime, "idempotency_keys") == 0  # nothing claimed for a request that never got in
 
 
-async def test_without_an_idempotency_key_the_route_limit_holds_too(api):
+async def test_without_an_idempotency_key_the_route_limit_holds_too(api: Api) -> None:
     body = CountingBody(8 * MiB, CHUNK)
     r = await api.post("/v1/customers", content=body, as_="storefront", headers={"Content-Type": "application/json"})
     assert_problem(r, 413)
     assert body.pulled <= MAX_BODY.default + CHUNK, body.pulled
 
 
-async def test_an_announced_length_over_the_limit_is_refused_before_a_byte_is_read(api):
+async def test_an_announced_length_over_the_limit_is_refused_before_a_byte_is_read(api: Api) -> None:
     body = CountingBody(2 * MiB, CHUNK)
     r = await api.post(
         "/v1/orders",
@@ -46,7 +48,7 @@ async def test_an_announced_length_over_the_limit_is_refused_before_a_byte_is_re
     assert body.pulled == 0
 
 
-async def test_a_key_without_the_scope_is_refused_before_its_body_is_read(api, runtime):
+async def test_a_key_without_the_scope_is_refused_before_its_body_is_read(api: Api, runtime: Runtime) -> None:
     for key, status in (("agent", 403), ("ops", 403)):
         body = CountingBody(4 * MiB, CHUNK)
         r = await api.post(
@@ -60,7 +62,7 @@ async def test_a_key_without_the_scope_is_refused_before_its_body_is_read(api, r
     assert await count_rows(runtime, "idempotency_keys") == 0
 
 
-async def test_routes_take_their_own_limits(api):
+async def test_routes_take_their_own_limits(api: Api) -> None:
     handlers = {route.path: route for route in app_of(api).routes}
     orders = handlers["/v1/orders"].route_handler_map["POST"][0]
     imports = handlers["/v1/import"].route_handler_map["POST"][0]
@@ -71,6 +73,6 @@ async def test_routes_take_their_own_limits(api):
     assert imports.resolve_request_max_body_size() is None  # no second, smaller limit inside Litestar
 
 
-async def count_rows(runtime, table: str) -> int:
+async def count_rows(runtime: Runtime, table: str) -> int:
     rows = await runtime.db.fetch(f"SELECT COUNT(*) AS n FROM {table}")
     return int(rows[0]["n"])

@@ -8,8 +8,10 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
+from core.runtime import Runtime
 from tests.access.helpers import assert_problem, make_shop, order
-from tests.access.test_keys import NOW, bearer, clock  # noqa: F401  (the pinned clock fixture)
+from tests.access.test_keys import NOW, Clock, bearer, clock  # noqa: F401  (the pinned clock fixture)
+from tests.conftest import Api
 from tests.test_import import LOCATION, PRODUCT, customer, lines
 from tests.test_import import order as history_order
 
@@ -24,7 +26,7 @@ async def mint(api: Any, customer_id: str, **extra: Any) -> Any:
     return await api.post("/v1/customer-tokens", json={"customer_id": customer_id, **extra}, as_="storefront")
 
 
-async def test_a_customer_token_sees_its_own_order_and_nothing_else(api, runtime):
+async def test_a_customer_token_sees_its_own_order_and_nothing_else(api: Api, runtime: Runtime) -> None:
     await make_shop(api)
     eleni, her_order = await customer_with_order(api, "eleni@example.com")
     _, other_order = await customer_with_order(api, "nikos@example.com")
@@ -58,7 +60,7 @@ async def test_a_customer_token_sees_its_own_order_and_nothing_else(api, runtime
     assert token not in repr(rows) and token[4:] not in repr(rows)
 
 
-async def test_a_customer_token_sees_its_own_return(api, runtime):
+async def test_a_customer_token_sees_its_own_return(api: Api, runtime: Runtime) -> None:
     # two customers' delivered orders and returns, from history (the quickest way to returns)
     history = lines(
         customer("c1"),
@@ -93,7 +95,7 @@ RETURN = {
 }
 
 
-async def test_a_customer_token_expires_and_can_be_revoked(api, clock):  # noqa: F811
+async def test_a_customer_token_expires_and_can_be_revoked(api: Api, clock: Clock) -> None:  # noqa: F811
     customer = (await api.post("/v1/customers", json={"email": "x@example.com", "name": "X"}, as_="storefront")).json()
     short = await mint(api, customer["id"], ttl_s=300)
     assert short.status_code == 201, short.text
@@ -118,7 +120,7 @@ async def test_a_customer_token_expires_and_can_be_revoked(api, clock):  # noqa:
     assert_problem(await api.client.get("/v1/orders/ord_nope", headers=bearer(third["token"])), 401)
 
 
-async def test_minting_checks_its_input(api):
+async def test_minting_checks_its_input(api: Api) -> None:
     customer = (await api.post("/v1/customers", json={"email": "y@example.com", "name": "Y"}, as_="storefront")).json()
     assert_problem(await mint(api, "cus_nope"), 404)
     for ttl in (59, 86401):

@@ -7,10 +7,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import msgspec
+import pytest
 
 import core.kpis.rollups
 from core.customers.tables import Customer
+from core.runtime import Runtime
 from tests.access.helpers import assert_problem
+from tests.conftest import Api
 from tests.test_import import LOCATION, PRODUCT, customer, lines
 from tests.test_import import order as history_order
 
@@ -36,7 +39,7 @@ async def customers(count: int, *, bad_at: int | None = None) -> AsyncIterator[b
         yield b"".join(piece)
 
 
-async def test_a_body_over_the_import_limit_applies_nothing(api, monkeypatch):
+async def test_a_body_over_the_import_limit_applies_nothing(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EMPORIO_IMPORT_MAX_BODY", "256KiB")
     # ~3,000 valid customers (well over 256 KiB, in chunks): the first batch would have been
     # committed before the limit was reached, and the answer said "failed"
@@ -47,7 +50,7 @@ async def test_a_body_over_the_import_limit_applies_nothing(api, monkeypatch):
     assert await Customer.count() == 0
 
 
-async def test_a_body_over_litestars_default_10_mb_is_taken(api):
+async def test_a_body_over_litestars_default_10_mb_is_taken(api: Api) -> None:
     # 11 MiB of blank lines: nothing to import, but the body must be accepted whole
     async def blanks() -> AsyncIterator[bytes]:
         for _ in range(11 * 16):
@@ -58,7 +61,7 @@ async def test_a_body_over_litestars_default_10_mb_is_taken(api):
     assert r.json()["lines"] == 11 * 16 * 64 and r.json()["records"] == 0
 
 
-async def test_a_bad_line_in_batch_3_of_5_says_what_was_committed(api):
+async def test_a_bad_line_in_batch_3_of_5_says_what_was_committed(api: Api) -> None:
     bad = 2 * BATCH + 321  # line 4321: batch 3 (lines 4001-6000)
     r = await api.post("/v1/import", content=customers(5 * BATCH, bad_at=bad), headers=NDJSON, as_="admin")
     problem = assert_problem(r, 422)
@@ -79,7 +82,9 @@ async def test_a_bad_line_in_batch_3_of_5_says_what_was_committed(api):
     assert await Customer.count() == 4 * BATCH
 
 
-async def test_an_import_returns_with_the_recent_days_rolled_up(api, runtime, monkeypatch):
+async def test_an_import_returns_with_the_recent_days_rolled_up(
+    api: Api, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The dashboard's first look after an import is fast: the days of its default period (and
     the one before) are rolled up before the import answers, not on the worker's next pass."""
     monkeypatch.setattr(core.kpis.rollups, "utcnow", lambda: datetime(2025, 3, 20, 9, 0, tzinfo=UTC))

@@ -12,6 +12,7 @@ import pytest
 import core.access.apikeys
 import core.access.customer_tokens
 from tests.access.helpers import assert_problem
+from tests.conftest import Api
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -37,7 +38,7 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-async def test_keys_are_listed_without_secrets(api):
+async def test_keys_are_listed_without_secrets(api: Api) -> None:
     created = await api.post("/v1/api-keys", json={"name": "listed", "scopes": ["ops", "agent"]})
     assert created.status_code == 201, created.text
     listed = await api.get("/v1/api-keys?limit=200")
@@ -64,7 +65,7 @@ async def test_keys_are_listed_without_secrets(api):
     assert len(first["items"]) == 2 and {k["id"] for k in first["items"]}.isdisjoint(k["id"] for k in second["items"])
 
 
-async def test_a_revoked_key_gets_401_at_once(api):
+async def test_a_revoked_key_gets_401_at_once(api: Api) -> None:
     created = (await api.post("/v1/api-keys", json={"name": "to-revoke", "scopes": ["ops"]})).json()
     assert (await api.client.get("/v1/channels", headers=bearer(created["key"]))).status_code == 200
     revoked = await api.client.delete(f"/v1/api-keys/{created['id']}", headers=bearer(api.keys["admin"]))
@@ -79,7 +80,7 @@ async def test_a_revoked_key_gets_401_at_once(api):
         assert_problem(await api.client.delete(f"/v1/api-keys/{created['id']}", headers=bearer(api.keys[role])), 403)
 
 
-async def test_a_key_expires_by_itself(api, clock):
+async def test_a_key_expires_by_itself(api: Api, clock: Clock) -> None:
     expires = NOW + timedelta(hours=1)
     created = await api.post(
         "/v1/api-keys", json={"name": "temp", "scopes": ["ops"], "expires_at": expires.isoformat()}
@@ -95,7 +96,7 @@ async def test_a_key_expires_by_itself(api, clock):
     assert "in the past" in assert_problem(past, 422)["detail"]
 
 
-async def test_revoking_a_key_ends_its_sessions_and_customer_tokens(api):
+async def test_revoking_a_key_ends_its_sessions_and_customer_tokens(api: Api) -> None:
     storefront = (await api.post("/v1/api-keys", json={"name": "shop-2", "scopes": ["storefront"]})).json()
     customer = await api.client.post(
         "/v1/customers", json={"email": "t@example.com", "name": "T"}, headers=bearer(storefront["key"])
@@ -110,7 +111,7 @@ async def test_revoking_a_key_ends_its_sessions_and_customer_tokens(api):
     assert_problem(await api.client.get("/v1/orders/nope", headers=bearer(token)), 401)
 
 
-async def test_a_key_can_be_tied_to_an_agent(api):
+async def test_a_key_can_be_tied_to_an_agent(api: Api) -> None:
     agent = await api.post("/v1/agents", json={"name": "Maria", "skills": [], "languages": ["el"]}, as_="ops")
     assert agent.status_code == 201, agent.text
     created = await api.post(

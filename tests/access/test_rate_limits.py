@@ -18,8 +18,10 @@ from api.auth import LIMITER_STATE, rate_limit
 from api.problems import exception_handlers
 from core.access.ratelimits import FAILED_AUTH, SURVEY, RateLimiter
 from core.access.settings import RATE_FAILED_AUTH, parse_rate
+from core.runtime import Runtime
 from core.settings import QUEUE_NAME, read
 from tests.access.helpers import app_of, assert_problem, client_from
+from tests.conftest import Api
 
 
 def limited(r: httpx.Response) -> dict[str, Any]:
@@ -30,7 +32,7 @@ def limited(r: httpx.Response) -> dict[str, Any]:
     return problem
 
 
-async def test_failed_authentications_are_limited_per_address(api):
+async def test_failed_authentications_are_limited_per_address(api: Api) -> None:
     assert read(RATE_FAILED_AUTH) == "100/minute"  # api.md's default
     async with client_from(api) as attacker, client_from(api) as neighbour:
         for n in range(100):
@@ -49,7 +51,9 @@ async def test_failed_authentications_are_limited_per_address(api):
         assert_problem(await attacker.get("/v1/orders"), 401)
 
 
-async def test_the_count_is_in_redis_not_in_the_process(api, runtime, monkeypatch):
+async def test_the_count_is_in_redis_not_in_the_process(
+    api: Api, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("EMPORIO_RATE_LIMIT_FAILED_AUTH", "5/minute")
     address = "10.99.0.1"
     # a second limiter — as another API process has — spends the address's budget in Redis
@@ -63,7 +67,7 @@ async def test_the_count_is_in_redis_not_in_the_process(api, runtime, monkeypatc
         limited(await client.get("/v1/orders", headers={"Authorization": "Bearer emp_one-more"}))
 
 
-async def test_storefront_writes_are_limited_per_key(api, monkeypatch):
+async def test_storefront_writes_are_limited_per_key(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EMPORIO_RATE_LIMIT_STOREFRONT_WRITES", "3/minute")
     for n in range(3):
         r = await api.post("/v1/customers", json={"email": f"w{n}@example.com", "name": "W"}, as_="storefront")
@@ -79,7 +83,7 @@ async def test_storefront_writes_are_limited_per_key(api, monkeypatch):
     assert r.status_code == 201, r.text
 
 
-async def test_failed_dashboard_sign_ins_are_limited(api, monkeypatch):
+async def test_failed_dashboard_sign_ins_are_limited(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EMPORIO_RATE_LIMIT_OPS_SIGN_IN", "2/minute")
     async with client_from(api) as browser:
         for _ in range(2):
@@ -87,7 +91,7 @@ async def test_failed_dashboard_sign_ins_are_limited(api, monkeypatch):
         limited(await browser.post("/ops/session", json={"key": "emp_wrong-again"}))
 
 
-async def test_a_named_policy_guards_any_endpoint(runtime, monkeypatch):
+async def test_a_named_policy_guards_any_endpoint(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     """How the survey (`/s/…`) and chat endpoints opt in: `guards=[rate_limit("survey")]`."""
     monkeypatch.setenv("EMPORIO_RATE_LIMIT_SURVEY", "2/minute")
 
@@ -108,7 +112,7 @@ async def test_a_named_policy_guards_any_endpoint(runtime, monkeypatch):
         await limiter.close()
 
 
-async def test_a_limiter_without_redis_lets_requests_through():
+async def test_a_limiter_without_redis_lets_requests_through() -> None:
     """A rate limit protects the shop; it must not become the outage when Redis is away."""
     limiter = RateLimiter("redis://127.0.0.1:1/0", namespace="nowhere")
     try:
@@ -118,11 +122,11 @@ async def test_a_limiter_without_redis_lets_requests_through():
         await limiter.close()
 
 
-def test_rates_are_declared_settings():
+def test_rates_are_declared_settings() -> None:
     assert parse_rate("OFF") == "off" and parse_rate("10 per second") == "10 per second"
     with pytest.raises(ValueError, match="must be a rate such as 100/minute"):
         parse_rate("lots")
 
 
-async def test_the_app_made_one_limiter(api):
+async def test_the_app_made_one_limiter(api: Api) -> None:
     assert isinstance(app_of(api).state[LIMITER_STATE], RateLimiter)

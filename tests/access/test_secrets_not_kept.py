@@ -3,15 +3,17 @@ answers 409 saying the secret was shown once (with the rest of the original, sec
 
 from __future__ import annotations
 
+from core.runtime import Runtime
 from tests.access.helpers import assert_problem
+from tests.conftest import Api
 
 
-async def stored_text(runtime) -> str:
+async def stored_text(runtime: Runtime) -> str:
     rows = await runtime.db.fetch("SELECT * FROM idempotency_keys")
     return "\n".join(repr(row) for row in rows)
 
 
-async def test_a_new_api_key_is_not_kept_and_its_replay_is_refused(api, runtime):
+async def test_a_new_api_key_is_not_kept_and_its_replay_is_refused(api: Api, runtime: Runtime) -> None:
     request = {"name": "storefront-2", "scopes": ["storefront"]}
     first = await api.post("/v1/api-keys", json=request, headers={"Idempotency-Key": "new-key"})
     assert first.status_code == 201, first.text
@@ -39,7 +41,7 @@ async def test_a_new_api_key_is_not_kept_and_its_replay_is_refused(api, runtime)
     assert_problem(other, 422)
 
 
-async def test_a_customer_token_is_not_kept_and_its_replay_is_refused(api, runtime):
+async def test_a_customer_token_is_not_kept_and_its_replay_is_refused(api: Api, runtime: Runtime) -> None:
     customer = (await api.post("/v1/customers", json={"email": "s@example.com", "name": "S"}, as_="storefront")).json()
     request = {"customer_id": customer["id"]}
     first = await api.post("/v1/customer-tokens", json=request, as_="storefront", headers={"Idempotency-Key": "tok"})
@@ -51,7 +53,7 @@ async def test_a_customer_token_is_not_kept_and_its_replay_is_refused(api, runti
     assert problem["original"]["id"] == first.json()["id"] and problem["original"]["token"] is None
 
 
-async def test_a_refused_secret_request_is_replayed_as_it_was(api):
+async def test_a_refused_secret_request_is_replayed_as_it_was(api: Api) -> None:
     # no secret in a 422: the stored answer is replayed like any other
     bad = {"name": "bad", "scopes": ["nope"]}
     first = await api.post("/v1/api-keys", json=bad, headers={"Idempotency-Key": "bad-key"})

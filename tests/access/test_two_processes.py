@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 
 from tests.access.helpers import assert_problem
+from tests.conftest import Api
 from tests.reliability import live
 
 
@@ -16,7 +17,7 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-async def test_two_api_processes_share_revocations_and_rate_limits(api, tmp_path: Path):
+async def test_two_api_processes_share_revocations_and_rate_limits(api: Api, tmp_path: Path) -> None:
     key = (await api.post("/v1/api-keys", json={"name": "two-procs", "scopes": ["ops", "storefront"]})).json()
     env = {"EMPORIO_LOG_LEVEL": "warning", "EMPORIO_RATE_LIMIT_FAILED_AUTH": "30/minute"}
     async with live.servers(tmp_path, 2, extra_env=env) as (a, b), httpx.AsyncClient(timeout=30) as client:

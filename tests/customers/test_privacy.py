@@ -47,7 +47,7 @@ async def a_customer_with_history(api: Any) -> str:
 
 async def everything_in_the_database(runtime: Runtime) -> str:
     """Every text and JSON column of every table, concatenated."""
-    chunks = []
+    chunks: list[str] = []
     for registered in runtime.host.tables.values():
         table = registered.value
         for column in table._meta.columns:

@@ -75,9 +75,10 @@ def independent(records: list[dict[str, Any]]) -> dict[str, tuple[int, int, int,
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
     orders: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
-    for r in records:
-        if r["kind"] == "order" and not r["cancelled_at"] and t(r["placed_at"]) < NOW:
-            orders[r["customer_id"]].append((t(r["placed_at"]), sum(ln["qty"] * ln["unit_price"] for ln in r["lines"])))
+    for record in records:
+        if record["kind"] == "order" and not record["cancelled_at"] and t(record["placed_at"]) < NOW:
+            amount = sum(ln["qty"] * ln["unit_price"] for ln in record["lines"])
+            orders[record["customer_id"]].append((t(record["placed_at"]), amount))
     people = sorted(orders)
     last = {c: max(at for at, _ in orders[c]) for c in people}
     first = {c: min(at for at, _ in orders[c]) for c in people}

@@ -168,7 +168,8 @@ async def test_r3_worker_killed_repeatedly(
                 order_ids += await asyncio.gather(*(order(i) for i in range(start, start + 20)))
 
             async def all_routed() -> bool:
-                return await Shipment.count().where(Shipment.is_return == False) >= ORDERS  # noqa: E712
+                routed: int = await Shipment.count().where(Shipment.is_return == False)  # noqa: E712
+                return routed >= ORDERS
 
             await eventually(all_routed, within=420, what="every order to be routed by the killed workers")
             shipments = await Shipment.select(Shipment.id, Shipment.order_id).where(Shipment.status == "pending")
@@ -187,14 +188,16 @@ async def test_r3_worker_killed_repeatedly(
                 assert r.status_code == 200, r.text
 
             async def all_labelled() -> bool:
-                return await Shipment.count().where(Shipment.status == "label_created") >= ORDERS
+                labelled: int = await Shipment.count().where(Shipment.status == "label_created")
+                return labelled >= ORDERS
 
             await eventually(all_labelled, within=420, what="every voucher, some created by the killed workers")
             r = await api.post("/v1/dispatch/WH/close", as_="ops")
             assert r.status_code == 200, r.text
 
             async def all_captured() -> bool:
-                return await Payment.count().where(Payment.status == "captured") >= ORDERS
+                captured: int = await Payment.count().where(Payment.status == "captured")
+                return captured >= ORDERS
 
             await eventually(all_captured, within=420, what="every payment captured when its order shipped")
         finally:
@@ -207,7 +210,7 @@ async def test_r3_worker_killed_repeatedly(
         assert len(per_order) == ORDERS and all(row["n"] == 1 for row in per_order)
         # One voucher per shipment at the courier (orphans of a lost answer are cancelled at the close).
         live = [v for v in acs.vouchers if not v["deleted"]]
-        by_reference: dict[str, int] = {}
+        by_reference: dict[str | None, int] = {}
         for voucher in live:
             by_reference[voucher["reference_key1"]] = by_reference.get(voucher["reference_key1"], 0) + 1
         shipment_ids = {row["id"] for row in await Shipment.select(Shipment.id)}

@@ -9,9 +9,13 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+import plugins.feedback.kpis
 from core.runtime import Runtime
 from core.service.tables import Case
 from plugins.feedback.tables import Survey, SurveyResponse
+from tests.clock import pin_clock
 from tests.contact_email.support import SUPPORT, Sink
 from tests.e2e.conftest import eventually
 from tests.feedback.support import CUSTOMER, links_of, resolved_case
@@ -19,21 +23,31 @@ from tests.feedback.support import CUSTOMER, links_of, resolved_case
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
+LIVE = datetime(2026, 6, 10, 10, 0, tzinfo=UTC)  # a Wednesday morning: the test's clock
+
+
 def today_period() -> dict[str, str]:
-    today = datetime.now(UTC).date()
+    today = LIVE.date()
     return {"from": today.isoformat(), "to": (today + timedelta(days=1)).isoformat()}
 
 
 async def test_a_resolved_case_mails_a_csat_survey_answered_once_that_closes_the_loop(
-    api: Any, worker: Runtime, mailbox: Sink, generous_rate: None
+    api: Any, worker: Runtime, mailbox: Sink, generous_rate: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The engine's clock, and the feedback KPIs' own reading of "today", pinned.
+    pin_clock(monkeypatch, LIVE, plugins.feedback.kpis)
     case = await resolved_case(api)
     mail = await eventually(lambda: _first(mailbox), within=30, what="the CSAT mail at the SMTP sink")
     assert mail["To"].addresses[0].addr_spec == CUSTOMER["email"]
     assert mail["From"].addresses[0].addr_spec == SUPPORT
     assert f"[#{case['number']}]" in mail["Subject"] and mail["Auto-Submitted"] == "auto-generated"
-    survey = await Survey.select().where(Survey.case_id == case["id"]).first()
-    assert survey is not None and survey["status"] == "sent" and mail["Message-ID"] == survey["message_id"]
+
+    async def sent() -> Any:  # the worker records the sending right after the sink accepted it
+        row = await Survey.select().where(Survey.case_id == case["id"]).first()
+        return row if row is not None and row["status"] == "sent" else None
+
+    survey = await eventually(sent, within=10, what="the survey recorded as sent")
+    assert mail["Message-ID"] == survey["message_id"]
     links = links_of(mail)
     assert sorted(links) == [("ces", s) for s in range(1, 8)] + [("csat", s) for s in range(1, 6)]
 
@@ -71,6 +85,17 @@ async def test_a_resolved_case_mails_a_csat_survey_answered_once_that_closes_the
     assert any(form["comment"] in m["body"] and m["internal"] for m in seen["messages"])
     context = (await api.get(f"/v1/customers/{case['customer']['id']}/context", as_="agent")).json()
     assert "call_back" in [a["action"] for a in context["next_best_actions"]]
+    # The 360 tells the agent what the customer said, beside the case it was about.
+    [told] = context["surveys"]
+    assert (told["id"], told["survey"], told["status"], told["case_id"]) == (
+        survey["id"],
+        "csat",
+        "sent",  # CES, its second question, is still open
+        case["id"],
+    )
+    [answer] = told["answers"]
+    assert (answer["question"], answer["score"], answer["comment"]) == ("csat", 2, form["comment"])
+    assert answer["detractor"] and answer["follow_up_case_id"] == follow_up["id"]
 
     # The agent calls back and resolves the follow-up: the suggestion goes away.
     assert (await api.post(f"/v1/cases/{follow_up['id']}/resolve", as_="agent")).status_code == 200

@@ -119,7 +119,9 @@ async def test_hook_register_routes(api: Any, runtime: Runtime) -> None:
         app = create_app(runtime)
     # ...an app built while the plugin is registered serves it, behind the same auth as the core.
     # (ASGITransport runs no lifespan: the session's runtime is already started.)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://inline") as client:
+    # httpx types an ASGI app with plain MutableMapping scopes, Litestar with TypedDicts: the same protocol.
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://inline") as client:
         ok = await client.get("/v1/inline-greeting", headers=api.headers("ops"))
         assert ok.status_code == 200
         assert ok.json() == {"greeting": "γεια σας"}

@@ -1,15 +1,18 @@
-"""register_contact_channels and register_customer_facts: capabilities collected, stamped with
-their plugin, duplicates refused."""
+"""register_contact_channels, register_customer_facts and register_customer_sections:
+capabilities collected, stamped with their plugin, duplicates refused."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from core.customers.customers import resolve_customer
+from core.domain.orders import CustomerRef
 from core.hookspecs import hookimpl
 from core.hookspecs.contact import ContactChannel, DeliveryReceipt, OutboundReply
-from core.hookspecs.customers import CustomerFactSource
+from core.hookspecs.customers import CustomerFactSource, CustomerSection
 from core.plugins import PluginError
 from core.runtime import Runtime
 from core.testing.fixtures import inline_plugin
@@ -72,3 +75,36 @@ async def test_hook_register_customer_facts(runtime: Runtime) -> None:
         with inline_plugin(runtime.host, GoldCards(), name="inline-gold-2"), pytest.raises(PluginError, match="gold"):
             _ = runtime.host.customer_facts
     assert "gold" not in runtime.host.customer_facts
+
+
+async def cards(customer_id: str, limit: int) -> list[dict[str, Any]]:
+    return [{"card": f"{customer_id}-{n}"} for n in range(min(limit, 3))]
+
+
+class LoyaltyCards:
+    def __init__(self, name: str = "loyalty_cards") -> None:
+        self.name = name
+
+    @hookimpl
+    def register_customer_sections(self, register: Callable[[CustomerSection], None]) -> None:
+        register(CustomerSection(name=self.name, load=cards))
+
+
+async def test_hook_register_customer_sections(runtime: Runtime, api: Any) -> None:
+    assert runtime.host.customer_sections["surveys"].plugin == "feedback"
+    async with runtime.db.write():
+        customer_id, _, _ = await resolve_customer(CustomerRef(email="maria@example.gr", name="Μαρία"))
+    with inline_plugin(runtime.host, LoyaltyCards(), name="inline-cards"):
+        assert runtime.host.customer_sections["loyalty_cards"].plugin == "inline-cards"
+        context = (await api.get(f"/v1/customers/{customer_id}/context", as_="agent")).json()
+        assert context["loyalty_cards"] == [{"card": f"{customer_id}-{n}"} for n in range(3)]
+        assert context["surveys"] == [] and list(context)[-1] == "next_best_actions"
+        with inline_plugin(runtime.host, LoyaltyCards(), name="inline-cards-2"), pytest.raises(PluginError):
+            _ = runtime.host.customer_sections
+    for taken in ("orders", "Cards", "next_best_actions"):
+        with (
+            inline_plugin(runtime.host, LoyaltyCards(taken), name="inline-bad"),
+            pytest.raises(PluginError, match=taken),
+        ):
+            _ = runtime.host.customer_sections
+    assert "loyalty_cards" not in runtime.host.customer_sections

@@ -43,7 +43,9 @@ class TypedRoutesPlugin:
 async def test_hook_register_routes_serves_controllers_and_routers(api: Any, runtime: Runtime) -> None:
     with inline_plugin(runtime.host, TypedRoutesPlugin(), name="inline-typed-routes"):
         app = create_app(runtime)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://inline") as client:
+    # httpx types an ASGI app with plain MutableMapping scopes, Litestar with TypedDicts: the same protocol.
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://inline") as client:
         beam = await client.get("/v1/inline-lighthouse/beam", headers=api.headers("ops"))
         assert (beam.status_code, beam.json()) == (200, {"beam": "on"})
         tide_now = await client.get("/v1/inline-harbour/tide", headers=api.headers("ops"))

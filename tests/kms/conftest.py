@@ -18,7 +18,7 @@ import aiosqlite
 import asyncpg
 import pytest
 
-from plugins.kms.search import IndexDoc, IndexedSearch
+from plugins.kms.search import IndexDoc, IndexedSearch, Visibility
 from plugins.kms.search_postgres import PostgresSearchIndex
 from plugins.kms.search_sqlite import SqliteSearchIndex
 from tests.kms.corpus import ARTICLES
@@ -31,7 +31,7 @@ def corpus_docs() -> list[IndexDoc]:
     docs: list[IndexDoc] = []
     for article in ARTICLES:
         for locale, (title, body) in (("el", article.el), ("en", article.en)):
-            visibility = "internal" if article.visibility == "internal" else "public"
+            visibility: Visibility = "internal" if article.visibility == "internal" else "public"
             docs.append(IndexDoc(article_id=article.id, locale=locale, title=title, body=body, visibility=visibility))
     return docs
 

@@ -96,7 +96,9 @@ async def test_typo_neighbours_are_the_same_on_both_databases(pg_url: str, tmp_p
     vocabulary = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(4, 8))) for _ in range(400)})
     docs = [IndexDoc(article_id=f"a{i}", locale="el", title=word, body="") for i, word in enumerate(vocabulary)]
     stems = sorted({text.stem(word) for word in vocabulary})
-    probes = [("w", stem[: i % len(stem)] + "ζ" + stem[i % len(stem) :]) for i, stem in enumerate(stems)]
+    probes: list[tuple[query.Kind, str]] = [
+        ("w", stem[: i % len(stem)] + "ζ" + stem[i % len(stem) :]) for i, stem in enumerate(stems)
+    ]
     probes = [(kind, term) for kind, term in probes if len(term) >= query.MIN_TYPO_CHARS]
     async with aiosqlite.connect(tmp_path / "typos.db") as conn:
         on_sqlite = SqliteSearchIndex(conn)

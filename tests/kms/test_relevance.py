@@ -3,7 +3,7 @@ on SQLite and PostgreSQL for every query."""
 
 from __future__ import annotations
 
-from plugins.kms.search import Hit, IndexedSearch
+from plugins.kms.search import Hit, IndexedSearch, Visibility
 from plugins.kms.search_postgres import PostgresSearchIndex
 from plugins.kms.search_sqlite import SqliteSearchIndex
 from tests.kms.corpus import ARTICLES, QUERIES, Judged
@@ -72,12 +72,15 @@ async def test_same_ranking_on_both_databases(sqlite_search: SqliteSearchIndex, 
     assert answered >= len(QUERIES) - 3
 
 
+INTERNAL_ONLY: tuple[Visibility, ...] = ("internal",)
+
+
 async def test_internal_articles_only_for_agents(corpus_index: IndexedSearch) -> None:
     public = await corpus_index.search("χειροκίνητη επιστροφή χρημάτων", locale="el")
     agent = await corpus_index.search("χειροκίνητη επιστροφή χρημάτων", locale="el", visibility=("public", "internal"))
     assert "agent-manual-refund" not in [hit.article_id for hit in public]
     assert agent[0].article_id == "agent-manual-refund"
-    only_internal = await corpus_index.search("refund", locale="en", visibility=("internal",))
+    only_internal = await corpus_index.search("refund", locale="en", visibility=INTERNAL_ONLY)
     assert [hit.article_id for hit in only_internal] == ["agent-manual-refund"]
 
 

@@ -8,6 +8,7 @@ import json
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -161,14 +162,22 @@ class Shop:
         )
 
     async def deliver(
-        self, sim: StripeSimulator, events: list[dict[str, Any]], *, copies: int = 3, seed: int = 7
+        self,
+        sim: StripeSimulator,
+        events: list[dict[str, Any]],
+        *,
+        copies: int = 3,
+        seed: int = 7,
+        clock: Callable[[], datetime] | None = None,
     ) -> list[int]:
-        """POST each event `copies` times, shuffled, signed like Stripe signs them; the statuses."""
+        """POST each event `copies` times, shuffled, signed like Stripe signs them (at `clock()`,
+        the pinned engine clock of a test that pins it; the wall clock by default); the statuses."""
         deliveries = [json.dumps(event).encode() for event in events for _ in range(copies)]
         random.Random(seed).shuffle(deliveries)
         statuses = []
         for body in deliveries:
-            response = await self.post_webhook(body, sim.signature_header(body))
+            signed_at = int(clock().timestamp()) if clock is not None else None
+            response = await self.post_webhook(body, sim.signature_header(body, signed_at))
             statuses.append(response.status_code)
         return statuses
 

@@ -5,13 +5,13 @@ records one `payment.cod_mismatch`, however often the job runs."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
+import pytest
 
 from core.db.database import utcnow
-from core.domain.time import local_today
 from core.fulfilment.tables import Shipment, Task
 from core.hookspecs import hookimpl
 from core.hookspecs.couriers import (
@@ -29,6 +29,7 @@ from core.runtime import Runtime
 from core.settings import shop_zone
 from core.testing.fixtures import inline_plugin
 from plugins.psp_cod.reconcile import RECONCILE_JOB, reconcile, reconcile_job
+from tests.clock import pin_clock
 from tests.conftest import Api
 from tests.payments.conftest import PRICE, Shop
 
@@ -153,11 +154,18 @@ async def test_only_mismatched_remittances_open_a_task_and_an_event_once(api: Ap
     ]
 
 
-async def test_the_daily_job_reconciles_yesterday_in_the_shop_time_zone(api: Api, runtime: Runtime) -> None:
+# Half past ten at night in UTC is already the next day in Athens (UTC+3 in June).
+LATE_EVENING_UTC = datetime(2026, 6, 10, 22, 30, tzinfo=UTC)
+
+
+async def test_the_daily_job_reconciles_yesterday_in_the_shop_time_zone(
+    api: Api, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pin_clock(monkeypatch, LATE_EVENING_UTC)
     registered = runtime.host.jobs[RECONCILE_JOB]
     assert registered.plugin == "psp-cod" and registered.value.cron is not None
     assert not any("reconcile" in name for name in runtime.host.jobs if name != RECONCILE_JOB)  # moved, not copied
     courier = Remitting([])
     with inline_plugin(runtime.host, CourierPlugin(courier), "pigeon-courier"):
         assert await reconcile_job({"runtime": runtime}) == 0
-    assert courier.asked == [local_today(shop_zone()) - timedelta(days=1)]
+    assert courier.asked == [LATE_EVENING_UTC.astimezone(shop_zone()).date() - timedelta(days=1)]

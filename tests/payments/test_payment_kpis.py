@@ -11,6 +11,7 @@ import pytest
 
 from plugins.psp_stripe import StripeProcessor
 from plugins.psp_stripe.simulator.simulator import StripeSimulator
+from tests.clock import pin_clock
 from tests.conftest import Api
 from tests.payments.conftest import ADDRESS, SKU, Shop
 
@@ -175,10 +176,19 @@ async def test_checkout_abandonment_rate_over_imported_history(api: Api, history
     assert [(s["period_start"][:10], s["value"]) for s in daily["series"]] == [("2026-03-05", 1.0), ("2026-03-06", 1.0)]
 
 
+LIVE = datetime(2026, 6, 10, 10, 0, tzinfo=UTC)  # a Wednesday morning: the live test's clock
+
+
 async def test_live_attempts_and_checkouts_count(
-    api: Api, shop: Shop, stripe_sim: StripeSimulator, stripe_psp: StripeProcessor, worker: Any
+    api: Api,
+    shop: Shop,
+    stripe_sim: StripeSimulator,
+    stripe_psp: StripeProcessor,
+    worker: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    today = datetime.now(UTC).date()
+    pinned = pin_clock(monkeypatch, LIVE)
+    today = LIVE.date()
     period = {"from": today.isoformat(), "to": (today + timedelta(days=1)).isoformat()}
     customer = {"email": "anna@example.gr", "name": "Anna"}
     started = []
@@ -200,7 +210,8 @@ async def test_live_attempts_and_checkouts_count(
     assert (await shop.confirm(payment_id, "pm_card_chargeDeclinedExpiredCard")).status_code == 402
     assert (await shop.confirm(payment_id, "pm_card_visa")).status_code == 200
     # Stripe's webhooks add what the decline error did not say (the card's brand and funding).
-    assert set(await shop.deliver(stripe_sim, stripe_sim.events, copies=2)) == {200}
+    signed = await shop.deliver(stripe_sim, stripe_sim.events, copies=2, clock=lambda: pinned.now(UTC))
+    assert set(signed) == {200}
     await shop.settled()
 
     assert ratio(await kpi(api, "checkout_abandonment_rate", **period)) == (2 / 3, 2, 3)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from core.runtime import Runtime
+from tests.conftest import Api
 from tests.reliability import live
 
 REQUESTS = 500
@@ -121,7 +122,7 @@ async def fire_in_process(api: Any, sku: str, qty: int) -> list[httpx.Response]:
     return await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(REQUESTS))), TIMEOUT_S)
 
 
-async def test_r1_500_single_unit_orders_for_100_units_over_3_locations(api, runtime):
+async def test_r1_500_single_unit_orders_for_100_units_over_3_locations(api: Api, runtime: Runtime) -> None:
     sku = "R1-TEE"
     split = {"WH-A": (40, 100), "WH-B": (35, 100), "WH-C": (25, 100)}
     await stock_one_sku(api, sku, split)
@@ -129,7 +130,7 @@ async def test_r1_500_single_unit_orders_for_100_units_over_3_locations(api, run
     await check_outcome(runtime, sku, responses, units=100, qty=1, split=split)
 
 
-async def test_r1_two_unit_orders_split_across_locations(api, runtime):
+async def test_r1_two_unit_orders_split_across_locations(api: Api, runtime: Runtime) -> None:
     """30/35/35 with distinct priorities: the top location drains first, and an order arriving
     when one unit is left there takes the other from the next location."""
     sku = "R1-MUG"
@@ -143,7 +144,7 @@ async def test_r1_two_unit_orders_split_across_locations(api, runtime):
         assert sorted(r["qty"] for r in order["reservations"]) == [1, 1], order
 
 
-async def test_r1_two_api_processes_share_the_contention(api, runtime, tmp_path: Path):
+async def test_r1_two_api_processes_share_the_contention(api: Api, runtime: Runtime, tmp_path: Path) -> None:
     """The same fight through two real `emporio serve` processes against one database."""
     sku = "R1-CAP"
     split = {"WH-A": (40, 100), "WH-B": (35, 100), "WH-C": (25, 100)}

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from core.runtime import Runtime
+from tests.conftest import Api
 
 PROBLEM = "application/problem+json"
 SKU = "R2-TEE"
@@ -62,7 +63,7 @@ def assert_problem(r: httpx.Response, status: int) -> dict[str, Any]:
     return body  # type: ignore[no-any-return]
 
 
-async def test_r2_one_key_retried_100_times_makes_one_order(api, runtime):
+async def test_r2_one_key_retried_100_times_makes_one_order(api: Api, runtime: Runtime) -> None:
     await make_shop(api)
     body = order(qty=2)
     key = "r2-checkout-7f3a"
@@ -87,13 +88,14 @@ async def test_r2_one_key_retried_100_times_makes_one_order(api, runtime):
     assert rows == [{"state": "done", "status_code": 201}]
 
 
-async def test_r2_same_key_with_another_body_is_422_and_changes_nothing(api, runtime):
+async def test_r2_same_key_with_another_body_is_422_and_changes_nothing(api: Api, runtime: Runtime) -> None:
     await make_shop(api)
     first = await post_order(api, order(qty=1), "r2-mismatch")
     assert first.status_code == 201, first.text
     before = (await all_orders(api), await reserved_units(runtime))
 
-    for other in (order(qty=3), order(qty=1, name="Someone else"), {"lines": []}):
+    bodies: list[dict[str, Any]] = [order(qty=3), order(qty=1, name="Someone else"), {"lines": []}]
+    for other in bodies:
         r = await post_order(api, other, "r2-mismatch")
         problem = assert_problem(r, 422)
         assert "idempotency" in problem["type"], problem
@@ -113,7 +115,7 @@ async def test_r2_same_key_with_another_body_is_422_and_changes_nothing(api, run
     assert again.headers["idempotent-replayed"] == "true"
 
 
-async def test_r2_keys_are_scoped_to_the_api_key(api, runtime):
+async def test_r2_keys_are_scoped_to_the_api_key(api: Api, runtime: Runtime) -> None:
     await make_shop(api)
     r = await api.post("/v1/api-keys", json={"name": "second-shop", "scopes": ["storefront"]}, as_="admin")
     assert r.status_code == 201, r.text
@@ -132,7 +134,7 @@ async def test_r2_keys_are_scoped_to_the_api_key(api, runtime):
     assert await reserved_units(runtime) == (2, 2)
 
 
-async def test_r2_a_409_is_replayed_as_409_after_stock_arrives(api, runtime):
+async def test_r2_a_409_is_replayed_as_409_after_stock_arrives(api: Api, runtime: Runtime) -> None:
     """api/middleware.py stores every response below 500: the key records the outcome, so the
     retry of a refused order is refused again even once it could succeed; a new order needs a
     new key."""
@@ -156,7 +158,7 @@ async def test_r2_a_409_is_replayed_as_409_after_stock_arrives(api, runtime):
     assert await reserved_units(runtime) == (5, 5)
 
 
-async def test_r2_a_validation_error_is_replayed_and_bad_keys_are_refused(api, runtime):
+async def test_r2_a_validation_error_is_replayed_and_bad_keys_are_refused(api: Api, runtime: Runtime) -> None:
     await make_shop(api)
     bad = {"channel": "web", "customer": {"email": "eleni@example.com", "name": "E"}, "lines": [{"sku": SKU}]}
     first = await post_order(api, bad, "r2-invalid")

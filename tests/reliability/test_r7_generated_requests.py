@@ -26,6 +26,8 @@ import structlog
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import Api
+
 PROBLEM = "application/problem+json"
 SKUS = ("R7-TEE", "R7-MUG")
 LOCATION = "WH-R7"
@@ -499,25 +501,25 @@ def spread(statuses: list[str]) -> set[int]:
     return {int(s.split()[1]) for s in statuses}
 
 
-async def test_r7_generated_order_bodies(api):
+async def test_r7_generated_order_bodies(api: Api) -> None:
     await make_shop(api)
     statuses = await run(api, order_requests, 400)
     assert {201, 400, 422} <= spread(statuses), sorted(set(statuses))  # reached validation and placement
 
 
-async def test_r7_generated_catalogue_inventory_and_customer_bodies(api):
+async def test_r7_generated_catalogue_inventory_and_customer_bodies(api: Api) -> None:
     await make_shop(api)
     statuses = await run(api, catalogue_requests, 350)
     assert {200, 201, 400} <= spread(statuses), sorted(set(statuses))
 
 
-async def test_r7_generated_paths_and_query_strings(api):
+async def test_r7_generated_paths_and_query_strings(api: Api) -> None:
     await make_shop(api)
     statuses = await run(api, query_requests, 350)
     assert {200, 400, 404} <= spread(statuses), sorted(set(statuses))
 
 
-async def test_r7_bodies_that_are_not_json_and_wrong_content_types(api):
+async def test_r7_bodies_that_are_not_json_and_wrong_content_types(api: Api) -> None:
     await make_shop(api)
     statuses = await run(api, raw_requests, 150)
     assert {400, 415} & spread(statuses), sorted(set(statuses))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import structlog
 
 from api.app import create_app
@@ -21,6 +22,7 @@ from core.access.tables import ApiKey
 from core.db.database import utcnow
 from core.logging import _redact
 from core.runtime import Runtime
+from tests.conftest import Api
 from tests.reliability import live
 
 PROBLEM = "application/problem+json"
@@ -38,6 +40,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/v1/api-keys"): frozenset({"admin"}),
     ("GET", "/v1/api-keys"): frozenset({"admin"}),
     ("DELETE", "/v1/api-keys/{key_id}"): frozenset({"admin"}),
+    ("POST", "/v1/webhook-endpoints"): frozenset({"admin"}),
+    ("GET", "/v1/webhook-endpoints"): frozenset({"admin"}),
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}"): frozenset({"admin"}),
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): frozenset({"admin"}),
+    ("POST", "/v1/webhook-deliveries/{delivery_id}/retry"): frozenset({"admin"}),
     ("POST", "/v1/customer-tokens"): frozenset({"storefront"}),
     ("DELETE", "/v1/customer-tokens/{token_id}"): frozenset({"storefront"}),  # and the token itself
     ("POST", "/v1/import"): frozenset({"admin"}),
@@ -67,6 +74,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/v1/checkouts/{checkout_id}"): frozenset({"storefront", "ops"}),  # *
     ("POST", "/v1/checkouts/{checkout_id}/complete"): frozenset({"storefront"}),
     ("POST", "/v1/orders/{order_id}/payments"): frozenset({"storefront"}),
+    ("POST", "/v1/orders/{order_id}/payment-link"): frozenset({"agent", "ops"}),  # *
     ("GET", "/v1/payments/{payment_id}"): frozenset({"ops"}),
     ("POST", "/v1/payments/{payment_id}/confirm"): frozenset({"storefront"}),  # *
     ("POST", "/v1/payments/{payment_id}/capture"): frozenset({"ops"}),
@@ -295,7 +303,7 @@ def check_problem(r: httpx.Response, status: int, where: str) -> None:
     assert body["status"] == status, f"{where}: {body}"
 
 
-async def test_r8_every_endpoint_has_an_expectation(runtime):
+async def test_r8_every_endpoint_has_an_expectation(runtime: Runtime) -> None:
     served = app_endpoints(runtime)
     missing = [f"{m} {p}" for m, p in served if (m, p) not in EXPECTED and not p.startswith(OPEN_PREFIXES)]
     assert not missing, "endpoints without an expected scope in EXPECTED (add them from api.md): " + ", ".join(missing)
@@ -304,7 +312,7 @@ async def test_r8_every_endpoint_has_an_expectation(runtime):
     assert len(served) >= 60
 
 
-async def test_r8_every_endpoint_times_every_scope(api, runtime, monkeypatch):
+async def test_r8_every_endpoint_times_every_scope(api: Api, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     # Hundreds of refused credentials from one address in a few seconds: the failed-auth limit
     # (tests/access) would answer 429 long before the matrix is done.
     monkeypatch.setenv("EMPORIO_RATE_LIMIT_FAILED_AUTH", "off")
@@ -363,7 +371,7 @@ async def test_r8_every_endpoint_times_every_scope(api, runtime, monkeypatch):
     assert not failures, f"{len(failures)} wrong answers:\n" + "\n".join(sorted(failures))
 
 
-async def test_r8_openapi_document_lists_every_endpoint(api, runtime):
+async def test_r8_openapi_document_lists_every_endpoint(api: Api, runtime: Runtime) -> None:
     r = await api.get("/schema/openapi.json", as_=None)
     assert r.status_code == 200, r.text
     documented = {(m.upper(), p) for p, ops in r.json()["paths"].items() for m in ops if m != "parameters"}
@@ -371,7 +379,7 @@ async def test_r8_openapi_document_lists_every_endpoint(api, runtime):
     assert served <= documented, sorted(served - documented)
 
 
-async def test_r8_keys_are_stored_hashed(api, runtime):
+async def test_r8_keys_are_stored_hashed(api: Api, runtime: Runtime) -> None:
     created = await api.post("/v1/api-keys", json={"name": "r8-hashed", "scopes": ["ops", "agent"]}, as_="admin")
     assert created.status_code == 201, created.text
     plain = {**api.keys, "created": created.json()["key"]}
@@ -419,7 +427,7 @@ def _secrets(keys: dict[str, str]) -> list[str]:
     return out
 
 
-async def test_r8_keys_and_card_data_never_reach_the_logs_in_process(api, runtime):
+async def test_r8_keys_and_card_data_never_reach_the_logs_in_process(api: Api, runtime: Runtime) -> None:
     await credentials(api, runtime)
     keys = {**api.keys, "garbage": "emp_garbage-but-secret-looking-0123456789"}
     with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars, _redact]) as logs:
@@ -434,7 +442,9 @@ async def test_r8_keys_and_card_data_never_reach_the_logs_in_process(api, runtim
         assert secret not in text, f"a secret reached the logs: …{secret[-6:]}"
 
 
-async def test_r8_keys_and_card_data_never_reach_a_real_servers_logs(api, runtime, tmp_path: Path):
+async def test_r8_keys_and_card_data_never_reach_a_real_servers_logs(
+    api: Api, runtime: Runtime, tmp_path: Path
+) -> None:
     await credentials(api, runtime)
     keys = {**api.keys, "garbage": "emp_garbage-but-secret-looking-0123456789"}
     async with (

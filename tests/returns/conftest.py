@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from core.fulfilment import delivery
+from core.fulfilment.dispatch import mark_shipped
 from core.fulfilment.routing import route_order
 from core.fulfilment.tables import Shipment
 from core.hookspecs.couriers import ShipmentStatus, TrackingSnapshot
@@ -126,7 +127,7 @@ class Store:
             )
             assert picked.status_code in (200, 201), picked.text
             async with self.runtime.unit_of_work():
-                await delivery.mark_shipped(self.runtime, shipment_id)
+                await mark_shipped(self.runtime, shipment_id)
             status = await delivery.apply_tracking(
                 self.runtime,
                 shipment_id,

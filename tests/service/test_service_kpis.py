@@ -123,10 +123,12 @@ def expected(records: list[dict[str, Any]], start: datetime, end: datetime, chan
         return case["reopened"] == 0 and not again
 
     def handle(case: dict[str, Any]) -> float:
-        return sum(w["minutes"] for w in worklogs if w["case_id"] == case["id"])
+        minutes: float = sum(w["minutes"] for w in worklogs if w["case_id"] == case["id"])
+        return minutes
 
     def spent(case: dict[str, Any]) -> float:
-        return sum(w["minutes"] / 60 * cost[w["agent_id"]] for w in worklogs if w["case_id"] == case["id"])
+        euros: float = sum(w["minutes"] / 60 * cost[w["agent_id"]] for w in worklogs if w["case_id"] == case["id"])
+        return euros
 
     def switched(case: dict[str, Any]) -> bool:
         return len({m["channel"] for m in messages[case["id"]] if m["author"] == "customer"}) >= 2

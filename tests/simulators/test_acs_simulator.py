@@ -7,13 +7,14 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from plugins.courier_acs.simulator.simulator import ACSSimulator
+from tests.simulators.conftest import ACS_NOW
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -24,7 +25,7 @@ CREDENTIALS = {
     "User_ID": "demo",
     "User_Password": "demo",
 }
-TODAY = date.today().isoformat()
+TODAY = ACS_NOW.date().isoformat()  # the pinned simulator's day
 NOT_FOUND_0 = "\u039do Acs shipment found for your company with voucher no: 0"
 # One pooled client for the module: building an httpx.Client (TLS context) costs ~30 ms.
 HTTP = httpx.Client(timeout=5.0)
@@ -153,7 +154,7 @@ def test_create_voucher_answers_acs_exact_shape(acs_simulator: ACSSimulator) -> 
         ({"Weight": 0.4}, "Μη αποδεκτή τιμή βάρους (0,5-999)"),
         ({"Weight": 1000}, "Μη αποδεκτή τιμή βάρους (0,5-999)"),
         (
-            {"Pickup_Date": (date.today() - timedelta(days=1)).isoformat()},
+            {"Pickup_Date": (ACS_NOW.date() - timedelta(days=1)).isoformat()},
             "Μη αποδεκτή ημ/νία παραλαβής",
         ),
         ({"Pickup_Date": "22/11/2030"}, "Μη αποδεκτή ημ/νία παραλαβής"),

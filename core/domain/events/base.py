@@ -39,6 +39,7 @@ class EventType(enum.StrEnum):
     ORDER_SHIPPING_ADDRESS_CHANGED = "order.shipping_address_changed"
     # payments
     PAYMENT_STARTED = "payment.started"
+    PAYMENT_LINK_CREATED = "payment.link_created"
     PAYMENT_ATTEMPT_SUCCEEDED = "payment.attempt_succeeded"
     PAYMENT_ATTEMPT_FAILED = "payment.attempt_failed"
     PAYMENT_AUTHORIZED = "payment.authorized"

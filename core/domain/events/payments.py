@@ -3,6 +3,8 @@ cancels) and the provider's webhooks. Amounts are minor units of `currency`."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 
 from core.domain.events.base import EventPayload, EventType, SubjectType
@@ -15,6 +17,17 @@ class PaymentStarted(EventPayload, frozen=True, kw_only=True):
     provider: str
     amount: int
     currency: str | None = None  # None only on rows recorded before the catalogue
+
+
+class PaymentLinkCreated(EventPayload, frozen=True, kw_only=True):
+    """A payment link (the PSP's hosted page) was made for the order, to send to the customer."""
+
+    event_type = EventType.PAYMENT_LINK_CREATED
+    subject = SubjectType.PAYMENT
+    provider: str
+    link_id: str
+    expires_at: datetime
+    by: str | None = None  # the key (agent, ops) that asked for it
 
 
 class _Attempt(EventPayload, frozen=True, kw_only=True):
@@ -185,6 +198,7 @@ AMOUNT_CHANGED: dict[str, type[_AmountChanged]] = {
 
 PAYLOADS: tuple[type[EventPayload], ...] = (
     PaymentStarted,
+    PaymentLinkCreated,
     PaymentAttemptSucceeded,
     PaymentAttemptFailed,
     PaymentAuthorized,
@@ -227,6 +241,7 @@ __all__ = [
     "PaymentCaptureSucceeded",
     "PaymentCaptured",
     "PaymentCodMismatch",
+    "PaymentLinkCreated",
     "PaymentRefundDeadLettered",
     "PaymentRefundFailed",
     "PaymentRefundRequested",

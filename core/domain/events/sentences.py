@@ -178,6 +178,10 @@ _SENTENCES: dict[str, Callable[[Payload], Sentence]] = {
         f"Ξεκίνησε πληρωμή {_amount(p)[0]} ({p.get('provider')})",
         f"Payment of {_amount(p)[1]} started ({p.get('provider')})",
     ),
+    "payment.link_created": lambda p: (
+        f"Στάλθηκε σύνδεσμος πληρωμής ({p.get('provider')}) από {p.get('by') or '—'}",
+        f"Payment link made ({p.get('provider')}) by {p.get('by') or '—'}",
+    ),
     "payment.attempt_succeeded": lambda p: (
         f"Η κάρτα έγινε δεκτή ({p.get('card_brand') or '—'})",
         f"Card accepted ({p.get('card_brand') or '—'})",

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from core.testing.asgi import Receive, Scope, Send, SimulatorApp, json_body, read_body, send_response
+from plugins.psp_stripe.simulator import checkout, refunds
 from plugins.psp_stripe.simulator import payment_intents as pis
-from plugins.psp_stripe.simulator import refunds
 from plugins.psp_stripe.simulator.gateway import (
     Fault,
     FaultPlan,
@@ -77,6 +77,9 @@ _API_ROUTES = [
     _route_of("POST", "/v1/refunds", lambda led, _, p, c: refunds.create_refund(led, p, c)),
     _route_of("GET", "/v1/refunds", lambda led, _, p, c: refunds.list_refunds(led, p)),
     _route_of("GET", f"/v1/refunds/{_ID}", lambda led, i, p, c: refunds.retrieve_refund(led, i, p)),
+    _route_of("POST", "/v1/checkout/sessions", lambda led, _, p, c: checkout.create_session(led, p, c)),
+    _route_of("GET", f"/v1/checkout/sessions/{_ID}", lambda led, i, p, c: checkout.retrieve_session(led, i, p)),
+    _route_of("POST", f"/v1/checkout/sessions/{_ID}/expire", checkout.expire_session),
     _route_of("GET", f"/v1/charges/{_ID}", lambda led, i, p, c: led.retrieve_charge(i, p)),
     _route_of("GET", f"/v1/payment_methods/{_ID}", lambda led, i, p, c: led.retrieve_payment_method(i, p)),
 ]

@@ -1,18 +1,20 @@
 """The Stripe simulator's own control API under `/_simulator/` (JSON in, JSON out, no auth).
 
 It lets tests in another process, and the offline demo, do over HTTP what in-process tests do
-with method calls: inject faults, read what happened, finish 3-D Secure, settle refunds.
+with method calls: inject faults, read what happened, finish 3-D Secure, settle refunds; and the hosted Checkout page.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import re
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode
 
 from core.testing.asgi import Scope, Send, send_response
+from plugins.psp_stripe.simulator import checkout
 from plugins.psp_stripe.simulator.asgi import SimulatorBackend, encode_json
 from plugins.psp_stripe.simulator.confirmation import authenticate
 from plugins.psp_stripe.simulator.refunds import settle_refund
@@ -50,6 +52,7 @@ class _BadControlRequest(Exception):
     """A control call the simulator cannot act on; answered 400 with the reason."""
 
 
+_CHECKOUT = re.compile(r"/_simulator/checkout/(?P<id>[A-Za-z0-9_]+)(?P<pay>/pay)?")
 _AUTHENTICATE = re.compile(r"/_simulator/payment_intents/(?P<id>[A-Za-z0-9_]+)/authenticate")
 _SETTLE = re.compile(r"/_simulator/refunds/(?P<id>[A-Za-z0-9_]+)/settle")
 
@@ -57,6 +60,9 @@ _SETTLE = re.compile(r"/_simulator/refunds/(?P<id>[A-Za-z0-9_]+)/settle")
 async def handle_control(sim: SimulatorControl, scope: Scope, body: bytes, send: Send) -> None:
     method, path = scope["method"], scope["path"]
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+    if match := _CHECKOUT.fullmatch(path):
+        await _checkout_page(sim, method, match["id"], bool(match["pay"]), body, send)
+        return
     try:
         document = json.loads(body) if body.strip() else {}
         if not isinstance(document, dict):
@@ -116,6 +122,29 @@ async def _dispatch(
         reason = str(document.get("failure_reason", "unknown"))
         return 200, settle_refund(sim.ledger, match["id"], status, failure_reason=reason)
     return 404, {"error": {"type": "simulator_error", "message": f"no control route {method} {path}"}}
+
+
+async def _checkout_page(
+    sim: SimulatorControl, method: str, session_id: str, pay: bool, body: bytes, send: Send
+) -> None:
+    """The hosted payment page (GET) and its form (POST …/pay): paid, the browser goes on to the
+    session's success_url, as Stripe sends it."""
+    try:
+        if pay and method == "POST":
+            card = dict(parse_qsl(body.decode("latin-1"))).get("card") or "pm_card_visa"
+            checkout.pay_session(sim.ledger, session_id, card)
+            location = checkout.after_payment_url(sim.ledger, session_id)
+            await send_response(send, 303, b"", content_type="text/plain", headers=[("Location", location)])
+            return
+        if not pay and method == "GET":
+            page = checkout.hosted_page(sim.ledger, session_id).encode()
+            await send_response(send, 200, page, content_type="text/html; charset=utf-8")
+            return
+        status, text = 405, f"{method} is not allowed here"
+    except StripeAPIError as error:
+        status, text = error.status, error.message
+    page = f"<!doctype html><title>Checkout</title><p>{html.escape(text)}</p>".encode()
+    await send_response(send, status, page, content_type="text/html; charset=utf-8")
 
 
 def _authenticate(sim: SimulatorControl, pi_id: str, outcome: Any) -> tuple[int, Any]:

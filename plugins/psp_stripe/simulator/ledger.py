@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from plugins.psp_stripe.simulator.cards import CARDS_BY_TOKEN, card_for_number
 from plugins.psp_stripe.simulator.objects import (
@@ -34,6 +35,9 @@ from plugins.psp_stripe.simulator.wire import (
     resource_missing,
 )
 
+if TYPE_CHECKING:
+    from plugins.psp_stripe.simulator.checkout import CheckoutSessionRecord
+
 
 @dataclass(frozen=True, slots=True)
 class RequestContext:
@@ -48,7 +52,7 @@ Publish = Callable[[str, WireObject, RequestContext | None], None]
 
 
 class StripeLedger:
-    """All PaymentIntents, charges, refunds and payment methods the simulator knows."""
+    """All PaymentIntents, charges, refunds, payment methods and Checkout Sessions the simulator knows."""
 
     def __init__(self, publish: Publish, *, refund_status: str = "succeeded") -> None:
         self.publish = publish
@@ -59,6 +63,7 @@ class StripeLedger:
         self.charges: dict[str, ChargeRecord] = {}
         self.refunds: dict[str, RefundRecord] = {}
         self.payment_methods: dict[str, PaymentMethodRecord] = {}
+        self.checkout_sessions: dict[str, CheckoutSessionRecord] = {}
 
     # -- lookups ---------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Used by tests (the `stripe_simulator` pytest fixture, through `run_stripe_simulator`) and by the
 offline demo (`emporio simulate stripe`, through `serve`). It covers what a PSP plugin uses:
-PaymentIntents (create, update, confirm, capture, cancel), refunds, charges, test cards,
+PaymentIntents (create, update, confirm, capture, cancel), refunds, charges, Checkout Sessions
+with their hosted page, test cards,
 idempotency keys, signed webhooks; and it misbehaves on request (timeouts, 5xx, 429, broken
 bodies). All state is in memory: this is a test double, not a store.
 
@@ -25,6 +26,7 @@ from typing import Any, Final
 
 from core.testing.asgi import Scope, Send, serve_in_thread, uvicorn_server
 from plugins.psp_stripe.simulator.asgi import StripeASGIApp
+from plugins.psp_stripe.simulator.checkout import pay_session
 from plugins.psp_stripe.simulator.confirmation import authenticate
 from plugins.psp_stripe.simulator.control import handle_control
 from plugins.psp_stripe.simulator.gateway import (
@@ -218,6 +220,10 @@ class StripeSimulator:
         """Complete (or fail) the 3-D Secure step of a PaymentIntent in `requires_action`."""
         return authenticate(self.ledger, payment_intent_id, succeed=succeed)
 
+    def pay_checkout_session(self, session_id: str, card: str = "pm_card_visa") -> WireObject:
+        """Pay a Checkout Session on its hosted page with a test card (what the customer's click does)."""
+        return pay_session(self.ledger, session_id, card)
+
     def settle_refund(
         self, refund_id: str, status: str = "succeeded", *, failure_reason: str = "unknown"
     ) -> WireObject:
@@ -231,6 +237,7 @@ class StripeSimulator:
             self.ledger.charges.clear()
             self.ledger.refunds.clear()
             self.ledger.payment_methods.clear()
+            self.ledger.checkout_sessions.clear()
         with self._events_lock:
             self._events.clear()
         self.faults.clear()

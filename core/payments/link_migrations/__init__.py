@@ -1,0 +1,1 @@
+"""Migrations of the payment links table (core/payments/links.py)."""

@@ -1,0 +1,1 @@
+"""The webhooks plugin's own schema migrations (registered through `register_migrations`)."""

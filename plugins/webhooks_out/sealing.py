@@ -1,0 +1,80 @@
+"""Endpoint secrets at rest: sealed with Fernet (AES-128-CBC + HMAC-SHA256) under the engine's
+key, so the database alone never yields a secret. The key is EMPORIO_WEBHOOK_SEALING_KEY, else one
+generated once into the data dir (every process of one host reads the same file)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from core.settings import DATA_DIR, read
+from plugins.webhooks_out.settings import SEALING_KEY
+
+KEY_FILE = "webhook-sealing-key"
+SECRET_PREFIX = "whsec_"
+
+_generated: dict[Path, bytes] = {}
+
+
+class SealingKeyMismatch(RuntimeError):
+    """A sealed secret this engine's key cannot open (the key file was replaced or the setting
+    changed): the endpoint's secret must be created again."""
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def seal(secret: str) -> str:
+    return _fernet().encrypt(secret.encode()).decode()
+
+
+def unseal(sealed: str) -> str:
+    try:
+        return _fernet().decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        raise SealingKeyMismatch(
+            "this endpoint's secret was sealed with another key (EMPORIO_WEBHOOK_SEALING_KEY or the data dir's "
+            f"{KEY_FILE} changed); restore that key, or create the endpoint again"
+        ) from None
+
+
+def _fernet() -> Fernet:
+    configured = read(SEALING_KEY)
+    return Fernet(configured.encode() if configured else _key_file())
+
+
+def _key_file() -> bytes:
+    path = read(DATA_DIR).resolve() / KEY_FILE
+    known = _generated.get(path)
+    if known is not None:
+        return known
+    try:
+        key = path.read_bytes().strip()
+    except FileNotFoundError:
+        key = _create(path)
+    _generated[path] = key
+    return key
+
+
+def _create(path: Path) -> bytes:
+    """Write the key to a file of our own, then link it into place: the link either puts the key
+    there whole or fails because another process linked theirs first (then theirs is used)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key()
+    own = path.with_name(f"{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(own, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(key)
+    try:
+        os.link(own, path)
+    except FileExistsError:
+        key = path.read_bytes().strip()
+    finally:
+        own.unlink(missing_ok=True)
+    return key
