@@ -41,7 +41,7 @@ from core.jobs.tables import Event
 from core.kpis import rollups as kpi_rollups
 from core.kpis.engine import GRANULARITIES, KPIEngine
 from core.kpis.tables import KpiDirtyDay
-from core.orders import orders
+from core.orders import cancellation
 from core.orders.tables import Order
 from core.returns import returns
 from core.returns.tables import ReturnLine, ReturnRequest
@@ -283,7 +283,7 @@ async def cancel_an_order_with_later_orders(runtime: Runtime) -> dict[str, Any]:
     before = await KPIEngine(runtime.host, use_rollups=True).all(*period, {})
     async with runtime.unit_of_work():
         await Order.update({Order.status: "confirmed"}).where(Order.id == order_id)
-        await orders.cancel_order(runtime.db, order_id, "customer asked", "ops")
+        await cancellation.cancel_order(runtime.db, order_id, "customer asked", "ops")
     return {"period": period, "orders_before": before["orders_placed"]["value"]}
 
 

@@ -30,7 +30,7 @@ from core.fulfilment.tasks import CloseTaskIn, TaskOut
 from core.hookspecs import hookimpl
 from core.hookspecs.app import RouteContribution
 from core.hookspecs.couriers import CourierRejected, CourierUnavailable
-from core.orders import orders
+from core.orders import views
 from core.orders.tables import Order
 from core.policies import policies
 
@@ -68,7 +68,7 @@ def _allocation_out(found: AllocationOut) -> dict[str, Any]:
 async def allocation(order_id: FromPath[str]) -> dict[str, Any]:
     found = await routing.get_allocation(order_id)
     if found is None:
-        await orders.get_order(order_id)  # 404 when there is no such order
+        await views.get_order(order_id)  # 404 when there is no such order
         raise NotFound(f"order {order_id} has not been routed yet")
     return _allocation_out(found)
 

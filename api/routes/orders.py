@@ -26,7 +26,7 @@ from core.domain.orders import CancelOrder, OrderOut, PlaceOrder, ShippingAddres
 from core.fulfilment import addresses, routing
 from core.hookspecs import hookimpl
 from core.jobs import outbox as events
-from core.orders import counter, orders
+from core.orders import cancellation, counter, orders, views
 
 
 @post(
@@ -54,7 +54,7 @@ async def place_order(request: Request[Any, Any, Any], data: JSONBody[PlaceOrder
 
 @get("/v1/orders/{order_id:str}", guards=[STOREFRONT_OPS_OR_CUSTOMER], tags=["orders"], summary="Read an order")
 async def get_order(request: Request[Any, Any, Any], order_id: FromPath[str]) -> OrderOut:
-    order = await orders.get_order(order_id)
+    order = await views.get_order(order_id)
     hide_unless_own(request, order.customer_id, f"no order with id {order_id}")  # a customer token: its own only
     return order
 
@@ -67,7 +67,7 @@ async def list_orders(
     limit: Annotated[int, QueryParameter(name="limit", ge=1, le=200)] = 50,
     cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=200)] = None,
 ) -> Page[OrderOut]:
-    return await orders.list_orders(limit=limit, cursor=cursor, status=status, channel=channel, customer=customer)
+    return await views.list_orders(limit=limit, cursor=cursor, status=status, channel=channel, customer=customer)
 
 
 @post(
@@ -82,7 +82,7 @@ async def cancel_order(
 ) -> OrderOut:
     runtime = runtime_of(request)
     async with runtime.unit_of_work():
-        return await orders.cancel_order(
+        return await cancellation.cancel_order(
             runtime.db, order_id, data.reason if data else None, principal_of(request).name
         )
 
@@ -112,7 +112,7 @@ async def order_timeline(
     limit: Annotated[int, QueryParameter(name="limit", ge=1, le=200)] = 100,
     cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=200)] = None,
 ) -> Page[dict[str, Any]]:
-    await orders.get_order(order_id)
+    await views.get_order(order_id)
     return await events.timeline_page(order_id=order_id, limit=limit, cursor=cursor)
 
 

@@ -17,7 +17,7 @@ from core.domain.payments import CaptureIn, ConfirmIn, MovementKind, PaymentOut,
 from core.hookspecs import hookimpl
 from core.hookspecs.app import RouteContribution
 from core.hookspecs.payments import WebhookSignatureInvalid
-from core.orders import orders
+from core.orders import views
 from core.payments import checkouts, links, payments, psp_webhooks
 from core.payments.checkouts import CheckoutIn, CheckoutOut, CompleteCheckout
 
@@ -37,7 +37,7 @@ async def start_payment_for(request: Request[Any, Any, Any], order: OrderOut, pr
         await payments.start_payment(runtime_of(request), order.id, provider)
     except payments.ProviderDown:
         return order
-    return await orders.get_order(order.id)
+    return await views.get_order(order.id)
 
 
 @post("/v1/checkouts", guards=[STOREFRONT], tags=["payments"], summary="Start a checkout (for abandonment KPIs)")

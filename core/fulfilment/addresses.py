@@ -16,7 +16,7 @@ from core.domain.orders import OrderOut, OrderStatus, ShippingAddress
 from core.fulfilment import routing, tasks
 from core.fulfilment.tables import Shipment
 from core.jobs import outbox as events
-from core.orders import orders
+from core.orders import views
 from core.orders.tables import Order
 from core.runtime import Runtime
 
@@ -61,7 +61,7 @@ async def change_shipping_address(runtime: Runtime, order_id: str, address: Ship
         old = _json(order["shipping_address"]) or {}
         changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
         if not changed:
-            return await orders.get_order(order_id)
+            return await views.get_order(order_id)
         await Order.update(
             {Order.shipping_address: msgspec.json.encode(address).decode(), Order.updated_at: utcnow()}
         ).where(Order.id == order_id)
@@ -83,7 +83,7 @@ async def change_shipping_address(runtime: Runtime, order_id: str, address: Ship
         await routing.route_order(runtime, order_id)  # a held order is routed at last
     elif status == OrderStatus.ROUTED:
         await routing.route_order(runtime, order_id, reroute=True)  # the nearest location may have changed
-    return await orders.get_order(order_id)
+    return await views.get_order(order_id)
 
 
 __all__ = ["CORRECTABLE", "change_shipping_address"]

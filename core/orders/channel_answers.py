@@ -43,9 +43,9 @@ from core.hookspecs.channels import (
     SalesChannelConnector,
 )
 from core.jobs import outbox as events
+from core.orders.cancellation import cancel_order
 from core.orders.channel_acceptance import acceptance_for
 from core.orders.channel_tables import Answer, CallStatus, ChannelOrderLink
-from core.orders.orders import cancel_order
 from core.orders.tables import Order
 from core.runtime import Runtime
 

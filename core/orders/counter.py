@@ -26,7 +26,7 @@ from core.fulfilment import delivery
 from core.fulfilment.tables import Allocation, Shipment, ShipmentLine
 from core.hookspecs.payments import AttemptInfo, AttemptStatus, PaymentFlow, ProviderPayment, StartPayment
 from core.jobs import outbox as events
-from core.orders import orders
+from core.orders import orders, views
 from core.orders.tables import Order, OrderLine
 from core.payments.ledger import processor_for
 from core.payments.snapshots import apply_snapshot
@@ -156,7 +156,7 @@ async def place_store_order(runtime: Runtime, cmd: PlaceOrder) -> OrderOut:
         )
         await apply_snapshot(runtime, payment_id, taken, attempt=attempt)  # confirms the order
         await _hand_over(runtime, order, location)
-    return await orders.get_order(order.id)
+    return await views.get_order(order.id)
 
 
 async def _hand_over(runtime: Runtime, order: OrderOut, location: str) -> None:
