@@ -27,7 +27,7 @@ from core.imports.runner import run_import
 from core.jobs.embedded_redis import stop_embedded_redis
 from core.jobs.worker import run_worker
 from core.kpis.engine import KPIEngine, period
-from core.kpis.export import kpi_csv, kpis_csv
+from core.kpis.export import kpi_csv, kpis_csv, print_table
 from core.kpis.rollups import build_pending
 from core.logging import configure_logging
 from core.plugins import PluginError, PluginHost, Registered, load_host
@@ -321,47 +321,7 @@ def kpis_cmd(
     elif output == "csv":
         click.echo(kpis_csv(result) if kpi_id is None else kpi_csv(result), nl=False)
     else:
-        _kpi_table(result)
-
-
-def _kpi_table(result: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    def fmt(v: Any) -> str:
-        return "—" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
-
-    table = Table(
-        title=f"{result['from']:%Y-%m-%d %H:%M} → {result['to']:%Y-%m-%d %H:%M} UTC "
-        + (" ".join(f"{k}={v}" for k, v in result["filters"].items()) or "")
-    )
-    if "kpis" in result:
-        for column in ("kpi", "value", "unit", "numerator", "denominator", "n"):
-            table.add_column(column, justify="left" if column == "kpi" else "right")
-        for kpi_id, item in sorted(result["kpis"].items()):
-            mark = " *" if item.get("filter_not_applicable") else ""
-            table.add_row(
-                kpi_id + mark,
-                fmt(item["value"]),
-                item["unit"],
-                fmt(item.get("numerator")),
-                fmt(item.get("denominator")),
-                fmt(item.get("n")),
-            )
-    else:
-        rows = result.get("series") or result.get("groups") or [result]
-        label = "period_start" if "series" in result else ("key" if "groups" in result else "id")
-        for column in (label, "value", "numerator", "denominator", "n"):
-            table.add_column(column)
-        for row in rows:
-            table.add_row(
-                fmt(row.get(label)),
-                fmt(row.get("value")),
-                fmt(row.get("numerator")),
-                fmt(row.get("denominator")),
-                fmt(row.get("n")),
-            )
-    Console().print(table)
+        print_table(result)
 
 
 @main.group(cls=WithPluginCommands)

@@ -94,3 +94,18 @@ async def test_plugins_lists_the_builtins(test_env: dict[str, str]) -> None:
     assert set(DEFAULT_PLUGINS) <= set(listed)
     assert listed["core.jobs.plugin"].endswith("(builtin): register_jobs, register_tables")
     assert "register_routes" in listed["api-orders"]
+
+
+async def test_kpis_prints_every_kpi_as_a_table_and_one_as_csv(test_env: dict[str, str], app_client: Any) -> None:
+    code, out, err = await emporio(test_env, "kpis", "--from", "2026-11-01", "--to", "2026-12-01")
+    assert code == 0, err
+    assert "2026-11-01 00:00 → 2026-12-01 00:00 UTC" in out
+    assert "average_order_value" in out and "minor_units" in out
+    code, out, err = await emporio(
+        test_env, "kpis", "--from", "2026-11-01", "--to", "2026-12-01", "--kpi", "orders_placed", "--format", "csv"
+    )
+    assert code == 0, err
+    assert out.splitlines() == [
+        "kpi,unit,value,numerator,denominator,n,from,to",
+        "orders_placed,count,0,,,,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z",
+    ]

@@ -1,4 +1,5 @@
-"""KPI results as CSV (API, dashboard and `emporio kpis --format csv` share this)."""
+"""KPI results as CSV (API, dashboard and `emporio kpis --format csv` share this) and as the terminal
+table of `emporio kpis`."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import csv
 import io
 from datetime import datetime
 from typing import Any
+
+from rich.console import Console
+from rich.table import Table
 
 FIELDS = ("value", "numerator", "denominator", "n")
 
@@ -62,3 +66,42 @@ def kpi_csv(result: dict[str, Any]) -> str:
             ]
         )
     return out.getvalue()
+
+
+def print_table(result: dict[str, Any]) -> None:
+    """`emporio kpis` in the terminal: every KPI of the period, or one KPI's series or groups."""
+
+    def fmt(v: Any) -> str:
+        return "—" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
+
+    table = Table(
+        title=f"{result['from']:%Y-%m-%d %H:%M} → {result['to']:%Y-%m-%d %H:%M} UTC "
+        + (" ".join(f"{k}={v}" for k, v in result["filters"].items()) or "")
+    )
+    if "kpis" in result:
+        for column in ("kpi", "value", "unit", "numerator", "denominator", "n"):
+            table.add_column(column, justify="left" if column == "kpi" else "right")
+        for kpi_id, item in sorted(result["kpis"].items()):
+            mark = " *" if item.get("filter_not_applicable") else ""
+            table.add_row(
+                kpi_id + mark,
+                fmt(item["value"]),
+                item["unit"],
+                fmt(item.get("numerator")),
+                fmt(item.get("denominator")),
+                fmt(item.get("n")),
+            )
+    else:
+        rows = result.get("series") or result.get("groups") or [result]
+        label = "period_start" if "series" in result else ("key" if "groups" in result else "id")
+        for column in (label, "value", "numerator", "denominator", "n"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(
+                fmt(row.get(label)),
+                fmt(row.get("value")),
+                fmt(row.get("numerator")),
+                fmt(row.get("denominator")),
+                fmt(row.get("n")),
+            )
+    Console().print(table)
