@@ -96,7 +96,8 @@ async def test_plugins_lists_the_builtins(test_env: dict[str, str]) -> None:
     assert "register_routes" in listed["api-orders"]
 
 
-async def test_kpis_prints_every_kpi_as_a_table_and_one_as_csv(test_env: dict[str, str], app_client: Any) -> None:
+async def test_kpis_prints_every_kpi_as_a_table_and_one_as_csv(test_env: dict[str, str], api: Any) -> None:
+    # `api`: an empty database, so the period has no order
     code, out, err = await emporio(test_env, "kpis", "--from", "2026-11-01", "--to", "2026-12-01")
     assert code == 0, err
     assert "2026-11-01 00:00 → 2026-12-01 00:00 UTC" in out
