@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
+from core.access.keyfiles import key_file
 from core.hookspecs import hookimpl
 from core.hookspecs.couriers import (
     CodRemittance,
@@ -134,31 +134,14 @@ def _checked(tracking_number: str) -> str:
 
 def load_or_create_key(path: Path) -> bytes:
     """The key stored (hex) at `path`, created when missing: 32 random bytes, readable by the
-    owner only. Written aside and linked into place, so two processes starting at once end up
-    with the same key and neither reads a half-written file."""
-    try:
-        return _read_key(path)
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="ascii") as out:
-        out.write(secrets.token_bytes(32).hex() + "\n")
-    try:
-        os.link(draft, path)  # fails if another process linked its key first: that one wins
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink()
-    return _read_key(path)
+    owner only; two processes starting at once end up with the same key (core/access/keyfiles.py)."""
+    return _parse_key(path, key_file(path, lambda: secrets.token_bytes(32).hex().encode()))
 
 
-def _read_key(path: Path) -> bytes:
-    text = path.read_text(encoding="ascii").strip()
+def _parse_key(path: Path, stored: bytes) -> bytes:
     try:
-        key = bytes.fromhex(text)
-    except ValueError:
+        key = bytes.fromhex(stored.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
         key = b""
     if len(key) < MIN_SECRET_LENGTH:
         raise ValueError(f"{path} does not hold a pickup code key (hex, at least {MIN_SECRET_LENGTH} bytes)")

@@ -5,13 +5,12 @@ never logged, shown or returned."""
 
 from __future__ import annotations
 
-import os
 import secrets
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.settings import DATA_DIR, SettingSpec, read
+from core.access.keyfiles import data_dir_key
+from core.settings import SettingSpec, read
 
 SECRET_FILE = "feedback-link-secret"
 MIN_SECRET = 32
@@ -53,8 +52,6 @@ FEEDBACK_SECRET: SettingSpec[str | None] = SettingSpec(
 
 SETTINGS: tuple[SettingSpec[Any], ...] = (PUBLIC_URL, FEEDBACK_SECRET)
 
-_generated: dict[Path, bytes] = {}
-
 
 def public_url() -> str:
     return read(PUBLIC_URL)
@@ -66,35 +63,9 @@ def link_secret() -> bytes:
     configured = read(FEEDBACK_SECRET)
     if configured:
         return configured.encode()
-    path = read(DATA_DIR).resolve() / SECRET_FILE
-    known = _generated.get(path)
-    if known is not None:
-        return known
-    try:
-        key = path.read_bytes().strip()
-    except FileNotFoundError:
-        key = _create(path)
+    path, key = data_dir_key(SECRET_FILE, lambda: secrets.token_urlsafe(48).encode())
     if len(key) < MIN_SECRET:
         raise RuntimeError(
             f"{path} holds no usable key: delete it (links sent so far stop working) or set EMPORIO_FEEDBACK_SECRET"
         )
-    _generated[path] = key
-    return key
-
-
-def _create(path: Path) -> bytes:
-    """Write the key to a file of our own, then link it into place: the link either creates the
-    key file whole or fails because another process linked theirs first (then theirs is used)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48).encode()
-    own = path.with_name(f"{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(own, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(key)
-    try:
-        os.link(own, path)
-    except FileExistsError:
-        key = path.read_bytes().strip()
-    finally:
-        own.unlink(missing_ok=True)
     return key

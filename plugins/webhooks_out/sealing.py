@@ -5,19 +5,16 @@ generated once into the data dir (every process of one host reads the same file)
 from __future__ import annotations
 
 import base64
-import os
 import secrets
-from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from core.settings import DATA_DIR, read
+from core.access.keyfiles import data_dir_key
+from core.settings import read
 from plugins.webhooks_out.settings import SEALING_KEY
 
 KEY_FILE = "webhook-sealing-key"
 SECRET_PREFIX = "whsec_"
-
-_generated: dict[Path, bytes] = {}
 
 
 class SealingKeyMismatch(RuntimeError):
@@ -50,31 +47,4 @@ def _fernet() -> Fernet:
 
 
 def _key_file() -> bytes:
-    path = read(DATA_DIR).resolve() / KEY_FILE
-    known = _generated.get(path)
-    if known is not None:
-        return known
-    try:
-        key = path.read_bytes().strip()
-    except FileNotFoundError:
-        key = _create(path)
-    _generated[path] = key
-    return key
-
-
-def _create(path: Path) -> bytes:
-    """Write the key to a file of our own, then link it into place: the link either puts the key
-    there whole or fails because another process linked theirs first (then theirs is used)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key()
-    own = path.with_name(f"{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(own, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(key)
-    try:
-        os.link(own, path)
-    except FileExistsError:
-        key = path.read_bytes().strip()
-    finally:
-        own.unlink(missing_ok=True)
-    return key
+    return data_dir_key(KEY_FILE, Fernet.generate_key)[1]
