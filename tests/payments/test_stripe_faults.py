@@ -82,16 +82,18 @@ async def test_captures_and_refunds_are_retried_until_they_succeed_once(
 
     for fault, (_, payment_id, _) in paid.items():
         # Refunds share one path: each request takes the fault injected just before it.
+        seen = len(stripe_sim.requests)
         stripe_sim.inject_faults(fault, 1, path_contains="/v1/refunds")
         refund = await api.post(
             f"/v1/payments/{payment_id}/refund", json={"amount": 500, "reason": "scratch"}, as_="ops"
         )
         assert refund.status_code == 200, (fault, refund.text)
         assert refund.json()["pending"]["refund"] == 500, fault
-        assert [r["fault"] for r in stripe_sim.requests if r["path"] == "/v1/refunds"][-1] == fault
-    for fault, (order, payment_id, reference) in paid.items():
+        assert [r["fault"] for r in stripe_sim.requests[seen:] if r["path"] == "/v1/refunds"][0] == fault
+        # One refund at a time: a worker retrying an earlier one would take the next one's fault.
         done = await movement_done(shop, payment_id, "refund")
         assert (done["status"], done["tries"]) == ("succeeded", 2), fault
+    for fault, (order, payment_id, reference) in paid.items():
         assert [r["amount"] for r in intent(stripe_sim, reference)["refunds"]] == [500], fault
         payment = await shop.payment(payment_id)
         assert (payment["status"], payment["captured"], payment["canceled"], payment["refunded"]) == (
