@@ -4,7 +4,7 @@ person's data under GDPR: export and erase (admin only)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -13,6 +13,7 @@ from litestar.params import FromPath, QueryParameter
 from api.auth import ADMIN, AGENT_OR_OPS, OPS, principal_of
 from api.deps import runtime_of
 from core.customers import directory, privacy, segments
+from core.db.database import utcnow
 from core.db.pagination import Page
 from core.domain.customers import CustomerOut
 from core.domain.errors import InvalidInput
@@ -51,8 +52,9 @@ async def build_segments(request: Request[Any, Any, Any]) -> dict[str, Any]:
 async def segment_sizes(
     days: Annotated[int, QueryParameter(name="days", ge=1, le=366)] = 30,
 ) -> dict[str, Any]:
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    instants = [today - timedelta(days=n) for n in range(days - 1, -1, -1)] + [datetime.now(UTC)]
+    now = utcnow()
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    instants = [today - timedelta(days=n) for n in range(days - 1, -1, -1)] + [now]
     series = await segments.sizes_over_time(instants)
     return {"now": series[-1]["sizes"], "series": series[:-1]}
 

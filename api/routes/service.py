@@ -16,6 +16,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.auth import AGENT, OPS, principal_of, requires
 from api.deps import runtime_of
 from core.customers import context
+from core.db.database import utcnow
 from core.db.pagination import Page
 from core.domain.auth import Scope
 from core.domain.errors import InvalidInput, NotFound
@@ -248,7 +249,7 @@ async def update_agent(request: Request[Any, Any, Any], agent_id: FromPath[str],
 async def evaluate(request: Request[Any, Any, Any], data: JSONBody[EvaluateIn]) -> dict[str, Any]:
     runtime = runtime_of(request)
     policy = await cases.service_policy(runtime)
-    at = data.at or datetime.now().astimezone()
+    at = data.at or utcnow()
     decided = await triage.triage(
         policy,
         text=f"{data.subject}\n{data.body}",

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from core.db.database import utcnow
 from core.domain.kpis import Fact, FactQuery, FactSource, GroupsReducer, KPIDefinition, KPIValue, Reducer, mean, ratio
 from core.domain.time import as_utc
 from core.kpis import rollups as kpi_rollups
@@ -259,7 +260,7 @@ async def mark_days_dirty(runtime: Runtime, source_ids: Sequence[str], stamps: I
     published) are read raw until the rollup job rebuilds them. Call inside a unit of work."""
     plans = kpi_rollups.plans(runtime.host)
     keys = [plans[s].key for s in source_ids if s in plans]
-    today = datetime.now(UTC).date()  # the engine's "today" is the wall clock's, never rolled up
+    today = utcnow().date()  # the engine's "today" (its clock), never rolled up
     days = {day for day in (at.date() for at in map(as_utc, stamps) if at is not None) if day < today}
     if keys and days:
         await kpi_rollups.mark_dirty(runtime.db, keys, days)
