@@ -245,6 +245,26 @@ class PaymentLinks(Protocol):
         ...
 
 
+class LinkOutcome(enum.StrEnum):
+    """What became of a payment link the core asked the provider to expire."""
+
+    EXPIRED = "expired"  # no longer payable: expired now, or it already was
+    COMPLETED = "completed"  # the customer paid it first: the money comes through the webhooks
+
+
+@runtime_checkable
+class ExpiringPaymentLinks(PaymentLinks, Protocol):
+    """The optional part of `PaymentLinks`: closing a hosted page before its time (the order was
+    cancelled). Without it the core marks the link expired on its side only; a payment that still
+    comes through is released or refunded by the core (the order is cancelled)."""
+
+    async def expire_payment_link(self, provider_ref: str) -> LinkOutcome:
+        """Make the page `provider_ref` unpayable. Idempotent: a link already expired answers
+        `EXPIRED`, one the customer already paid answers `COMPLETED` (never an error). Raise
+        `ProviderUnavailable` to be retried, `ProviderRejected` when the provider refuses."""
+        ...
+
+
 # ---------------------------------------------------------------------------------------------
 # Hooks
 # ---------------------------------------------------------------------------------------------

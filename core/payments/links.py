@@ -10,6 +10,7 @@ idempotency key derived from the link's id, so a retry after a timeout gets the 
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -19,11 +20,14 @@ from core.catalogue.tables import Product, SalesChannel
 from core.customers.tables import Customer
 from core.db.database import utcnow
 from core.domain.errors import Conflict, InvalidInput, NotFound
-from core.domain.events import PaymentLinkCreated, PaymentStarted
+from core.domain.events import PaymentLinkCreated, PaymentLinkExpired, PaymentStarted
 from core.domain.ids import new_id
 from core.domain.orders import OrderStatus
 from core.domain.payments import PaymentStatus
+from core.fulfilment.tasks import open_task
 from core.hookspecs.payments import (
+    ExpiringPaymentLinks,
+    LinkOutcome,
     PaymentLink,
     PaymentLinkLine,
     PaymentLinkRequest,
@@ -46,6 +50,18 @@ RETURN_URL: SettingSpec[str] = SettingSpec(
 )
 # A link about to expire is not handed out again: the customer needs time to open and pay it.
 FRESH_FOR = timedelta(minutes=10)
+EXPIRE_JOB = "payments.expire_payment_link"
+SWEEP_EXPIRING_JOB = "payments.sweep_link_expiries"
+EXPIRE_TRIES = 8  # the provider unreachable this many times: ops close the page by hand (a task)
+LINK_TASK = "payment_link_open"
+
+
+class LinkStatus(enum.StrEnum):
+    OPEN = "open"
+    EXPIRING = "expiring"  # the order was cancelled: the provider is being asked to close the page
+    EXPIRED = "expired"
+    COMPLETED = "completed"  # the customer paid it before it closed
+    FAILED = "expire_failed"  # the provider refused or stayed unreachable: an ops task is open
 
 
 class PaymentLinkIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -136,6 +152,9 @@ async def payment_link(runtime: Runtime, order_id: str, provider: str, actor: st
     except ProviderRejected as exc:
         raise Conflict(f"{provider} refused to make a payment link for order {order_id}: {exc}") from exc
     async with runtime.unit_of_work():
+        db = runtime.db
+        current = await db.fetch("SELECT status FROM orders WHERE id = {}" + db.for_update(), order_id)
+        cancelled = current[0]["status"] == OrderStatus.CANCELLED  # while the page was being made
         await PaymentLinkRecord.update(
             {
                 PaymentLinkRecord.url: made.url,
@@ -143,11 +162,18 @@ async def payment_link(runtime: Runtime, order_id: str, provider: str, actor: st
                 PaymentLinkRecord.expires_at: made.expires_at,
             }
         ).where(PaymentLinkRecord.id == link["id"])
+        if cancelled:
+            await PaymentLinkRecord.update(
+                {PaymentLinkRecord.status: LinkStatus.EXPIRING.value, PaymentLinkRecord.expire_requested_at: utcnow()}
+            ).where((PaymentLinkRecord.id == link["id"]) & (PaymentLinkRecord.status != LinkStatus.EXPIRING.value))
         await Payment.update({Payment.redirect_url: made.url, Payment.updated_at: utcnow()}).where(
             Payment.id == payment["id"]
         )
         created = PaymentLinkCreated(provider=provider, link_id=link["id"], expires_at=made.expires_at, by=actor)
         await events.record(created, order_id=order_id, customer_id=order["customer_id"], subject_id=payment["id"])
+    if cancelled:
+        await _queue_expiry(runtime, link["id"], "made")
+        raise Conflict(f"order {order_id} was cancelled while its payment link was made; the link is being expired")
     row = await PaymentLinkRecord.select().where(PaymentLinkRecord.id == link["id"]).first()
     assert row is not None
     return _out(row), True
@@ -250,4 +276,122 @@ async def _start_payment(order: dict[str, Any], provider: str, now: datetime) ->
     return payment_id
 
 
-__all__ = ["FRESH_FOR", "RETURN_URL", "PaymentLinkIn", "PaymentLinkOut", "link_capable", "payment_link"]
+# ---------------------------------------------------------------------------------------------
+# Closing links of cancelled orders
+# ---------------------------------------------------------------------------------------------
+
+
+async def close_links_of(order_id: str) -> list[str]:
+    """Mark the order's open links for expiry at the provider; their ids. Call inside the unit
+    of work that records why (the order's cancellation), then queue `EXPIRE_JOB` for each: the
+    mark is what makes it durable (`sweep_expiring` queues again what Redis lost)."""
+    rows = await PaymentLinkRecord.raw(
+        "UPDATE payment_links SET status = {}, expire_requested_at = {} WHERE order_id = {} AND status = {} "
+        "RETURNING id",
+        LinkStatus.EXPIRING.value,
+        utcnow(),
+        order_id,
+        LinkStatus.OPEN.value,
+    )
+    return sorted(r["id"] for r in rows)
+
+
+async def _queue_expiry(runtime: Runtime, link_id: str, attempt: str) -> None:
+    if runtime.queue is not None:
+        await runtime.queue.enqueue(EXPIRE_JOB, link_id, job_id=f"{link_id}:expire:{attempt}")
+
+
+async def expire_link(runtime: Runtime, link_id: str) -> str:
+    """Ask the provider to close one link marked `expiring`; its status afterwards. Raises
+    ProviderUnavailable to be retried by the worker, until `EXPIRE_TRIES`."""
+    row = await PaymentLinkRecord.select().where(PaymentLinkRecord.id == link_id).first()
+    if row is None or row["status"] != LinkStatus.EXPIRING:
+        return str(row["status"]) if row else "missing"
+    if row["provider_ref"] is None:
+        # Never made at the provider (or being made: `payment_link` sees the cancelled order
+        # when it records the page, and marks it for expiry again).
+        return await _close(runtime, row, LinkStatus.EXPIRED, None)
+    registered = runtime.host.payment_processors.get(row["provider"])
+    processor = registered.value if registered is not None else None
+    if not isinstance(processor, ExpiringPaymentLinks):
+        return await _close(runtime, row, LinkStatus.EXPIRED, "not_supported")
+    try:
+        outcome = await processor.expire_payment_link(row["provider_ref"])
+    except ProviderUnavailable as exc:
+        async with runtime.unit_of_work():
+            bumped = await runtime.db.fetch(
+                "UPDATE payment_links SET expire_tries = expire_tries + 1 WHERE id = {} AND status = {} "
+                "RETURNING expire_tries",
+                link_id,
+                LinkStatus.EXPIRING.value,
+            )
+        if bumped and bumped[0]["expire_tries"] >= EXPIRE_TRIES:
+            error = f"{row['provider']} unreachable after {EXPIRE_TRIES} tries: {exc}"
+            return await _close(runtime, row, LinkStatus.FAILED, "failed", error)
+        raise
+    except ProviderRejected as exc:
+        return await _close(runtime, row, LinkStatus.FAILED, "failed", f"{row['provider']} refused: {exc}")
+    if outcome is LinkOutcome.COMPLETED:
+        return await _close(runtime, row, LinkStatus.COMPLETED, "completed")
+    return await _close(runtime, row, LinkStatus.EXPIRED, "expired")
+
+
+async def _close(
+    runtime: Runtime, row: dict[str, Any], status: LinkStatus, outcome: str | None, error: str | None = None
+) -> str:
+    """Record the link's end once (another worker may have closed it first); `outcome` None
+    closes it without an event (nothing had been made at the provider)."""
+    async with runtime.unit_of_work():
+        closed = await runtime.db.fetch(
+            "UPDATE payment_links SET status = {}, closed_at = {} WHERE id = {} AND status = {} RETURNING id",
+            status.value,
+            utcnow(),
+            row["id"],
+            LinkStatus.EXPIRING.value,
+        )
+        if not closed or outcome is None:
+            return status.value
+        customer = await Order.select(Order.customer_id).where(Order.id == row["order_id"]).first()
+        customer_id = (customer or {}).get("customer_id")
+        expired = PaymentLinkExpired(provider=row["provider"], link_id=row["id"], outcome=outcome, error=error)
+        await events.record(expired, order_id=row["order_id"], customer_id=customer_id, subject_id=row["payment_id"])
+        if status is LinkStatus.FAILED:
+            await open_task(
+                kind=LINK_TASK,
+                title=f"Close the payment link of cancelled order {row['order_id']} at {row['provider']}",
+                detail=f"{error}. Expire {row['provider_ref']} in the provider's dashboard; a payment that still "
+                "comes through is released or refunded automatically.",
+                shipment_id=None,
+                order_id=row["order_id"],
+                customer_id=customer_id,
+                dedupe_key=f"payment-link-open:{row['id']}",
+            )
+    return status.value
+
+
+async def sweep_expiring(runtime: Runtime) -> int:
+    """Links marked for expiry a minute ago and still waiting are queued again (Redis lost the job)."""
+    rows = await PaymentLinkRecord.select(PaymentLinkRecord.id, PaymentLinkRecord.expire_tries).where(
+        (PaymentLinkRecord.status == LinkStatus.EXPIRING.value)
+        & (PaymentLinkRecord.expire_requested_at < utcnow() - timedelta(seconds=60))
+    )
+    for row in rows:
+        await _queue_expiry(runtime, row["id"], f"sweep:{row['expire_tries']}:{int(utcnow().timestamp()) // 60}")
+    return len(rows)
+
+
+__all__ = [
+    "EXPIRE_JOB",
+    "FRESH_FOR",
+    "LINK_TASK",
+    "RETURN_URL",
+    "SWEEP_EXPIRING_JOB",
+    "LinkStatus",
+    "PaymentLinkIn",
+    "PaymentLinkOut",
+    "close_links_of",
+    "expire_link",
+    "link_capable",
+    "payment_link",
+    "sweep_expiring",
+]

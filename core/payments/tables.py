@@ -103,6 +103,10 @@ class PaymentLinkRecord(Table, tablename="payment_links"):
     expires_at = timestamp()
     created_by = Text(null=True, default=None)
     created_at = timestamp(null=False)
+    status = Text(default="open")  # open | expiring | expired | completed (links.LinkStatus)
+    expire_requested_at = timestamp()  # when the order's cancellation asked the provider to close it
+    expire_tries = Integer(default=0)
+    closed_at = timestamp()
 
 
 TABLES: tuple[type[Table], ...] = (

@@ -56,6 +56,8 @@ from core.domain.payments import Ledger, check_capture
 from core.hookspecs.payments import (
     AttemptStatus,
     CaptureMoment,
+    ExpiringPaymentLinks,
+    LinkOutcome,
     MoneyMovement,
     MovementResult,
     PaymentDeclined,
@@ -201,7 +203,9 @@ class PSPContract:
     async def test_payment_links_when_offered(self, psp_harness: PSPHarness) -> None:
         """Payment links are optional. A processor offering them (`PaymentLinks`) returns a page
         that is still open, and the same page when asked again with the same idempotency key; one
-        that does not must not half-offer them (a `create_payment_link` the core would not call)."""
+        that does not must not half-offer them (a `create_payment_link` the core would not call).
+        Expiring a page (`ExpiringPaymentLinks`, optional too) answers `EXPIRED`, and again when
+        asked twice."""
         processor = psp_harness.processor
         if not isinstance(processor, PaymentLinks):
             assert not hasattr(processor, "create_payment_link"), "declare the whole PaymentLinks protocol"
@@ -229,6 +233,11 @@ class PSPContract:
             msgspec.structs.replace(request, idempotency_key=f"contract-{payment_id}-link-2")
         )
         assert other.provider_ref != first.provider_ref
+        if not isinstance(processor, ExpiringPaymentLinks):
+            assert not hasattr(processor, "expire_payment_link"), "declare the whole ExpiringPaymentLinks protocol"
+            return
+        assert await processor.expire_payment_link(first.provider_ref) is LinkOutcome.EXPIRED
+        assert await processor.expire_payment_link(first.provider_ref) is LinkOutcome.EXPIRED, "expiring is idempotent"
 
     # -- starting --------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from stripe.params.checkout import SessionCreateParams
 from core.hookspecs.payments import (
     AttemptStatus,
     CaptureMoment,
+    LinkOutcome,
     MoneyMovement,
     MovementResult,
     PaymentFlow,
@@ -122,6 +123,27 @@ class StripeProcessor:
         return PaymentLink(
             url=session.url, expires_at=datetime.fromtimestamp(session.expires_at, UTC), provider_ref=session.id
         )
+
+    async def expire_payment_link(self, provider_ref: str) -> LinkOutcome:
+        """Expire the Checkout Session. Stripe expires only an `open` session and answers 400 for
+        any other, so on a refusal the session is read back: `expired` or `complete` is an answer,
+        not an error."""
+        path = f"/v1/checkout/sessions/{provider_ref}"
+        try:
+            session = await self.client.call(
+                f"POST {path}/expire",
+                self.client.sdk.v1.checkout.sessions.expire_async(
+                    provider_ref, options=request_options(f"emporio-{provider_ref}-expire")
+                ),
+                CheckoutSession,
+            )
+        except ProviderRejected:
+            session = await self.client.call(
+                f"GET {path}", self.client.sdk.v1.checkout.sessions.retrieve_async(provider_ref), CheckoutSession
+            )
+            if session.status not in ("expired", "complete"):
+                raise
+        return LinkOutcome.COMPLETED if session.status == "complete" else LinkOutcome.EXPIRED
 
     async def retrieve(self, psp_reference: str) -> ProviderPayment:
         pi = await self.client.call(

@@ -40,6 +40,7 @@ class EventType(enum.StrEnum):
     # payments
     PAYMENT_STARTED = "payment.started"
     PAYMENT_LINK_CREATED = "payment.link_created"
+    PAYMENT_LINK_EXPIRED = "payment.link_expired"
     PAYMENT_ATTEMPT_SUCCEEDED = "payment.attempt_succeeded"
     PAYMENT_ATTEMPT_FAILED = "payment.attempt_failed"
     PAYMENT_AUTHORIZED = "payment.authorized"

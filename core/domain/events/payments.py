@@ -30,6 +30,22 @@ class PaymentLinkCreated(EventPayload, frozen=True, kw_only=True):
     by: str | None = None  # the key (agent, ops) that asked for it
 
 
+class PaymentLinkExpired(EventPayload, frozen=True, kw_only=True):
+    """A payment link was closed before its time because its order was cancelled. `outcome`:
+    `expired` (the provider's page can no longer be paid), `completed` (the customer had paid
+    it already: the core releases or refunds that payment), `not_supported` (the provider
+    cannot expire links: closed on our side only) or `failed` (the provider refused, or stayed
+    unreachable through every retry: `error` says why and an ops task asks to close it by hand)."""
+
+    event_type = EventType.PAYMENT_LINK_EXPIRED
+    subject = SubjectType.PAYMENT
+    repeatable = True  # a payment may have had two links (the first one's lifetime ran out)
+    provider: str
+    link_id: str
+    outcome: str
+    error: str | None = None
+
+
 class _Attempt(EventPayload, frozen=True, kw_only=True):
     """The customer tried to pay (a card, a wallet); the provider's answer."""
 
@@ -199,6 +215,7 @@ AMOUNT_CHANGED: dict[str, type[_AmountChanged]] = {
 PAYLOADS: tuple[type[EventPayload], ...] = (
     PaymentStarted,
     PaymentLinkCreated,
+    PaymentLinkExpired,
     PaymentAttemptSucceeded,
     PaymentAttemptFailed,
     PaymentAuthorized,
@@ -242,6 +259,7 @@ __all__ = [
     "PaymentCaptured",
     "PaymentCodMismatch",
     "PaymentLinkCreated",
+    "PaymentLinkExpired",
     "PaymentRefundDeadLettered",
     "PaymentRefundFailed",
     "PaymentRefundRequested",

@@ -37,6 +37,30 @@ def _amount(p: Payload) -> tuple[str, str]:
     return _money(p.get("amount"), p.get("currency"))
 
 
+def _link_expired(p: Payload) -> tuple[str, str]:
+    provider, error = p.get("provider"), p.get("error") or "—"
+    return {
+        "expired": (
+            f"Ο σύνδεσμος πληρωμής έκλεισε ({provider}): η παραγγελία ακυρώθηκε",
+            f"Payment link closed ({provider}): the order was cancelled",
+        ),
+        "completed": (
+            f"Ο σύνδεσμος πληρωμής είχε ήδη πληρωθεί ({provider}): η πληρωμή επιστρέφεται",
+            f"Payment link was paid before it closed ({provider}): the payment is given back",
+        ),
+        "not_supported": (
+            f"Ο σύνδεσμος πληρωμής έκλεισε μόνο στο κατάστημα ({provider})",
+            f"Payment link closed on our side only ({provider})",
+        ),
+    }.get(
+        str(p.get("outcome")),
+        (
+            f"Ο σύνδεσμος πληρωμής δεν έκλεισε ({provider}): {error}",
+            f"Payment link could not be closed ({provider}): {error}",
+        ),
+    )
+
+
 def _units(lines: Any) -> str:
     return ", ".join(f"{qty} × {sku}" for sku, qty in sorted((lines or {}).items())) or "—"
 
@@ -182,6 +206,7 @@ _SENTENCES: dict[str, Callable[[Payload], Sentence]] = {
         f"Στάλθηκε σύνδεσμος πληρωμής ({p.get('provider')}) από {p.get('by') or '—'}",
         f"Payment link made ({p.get('provider')}) by {p.get('by') or '—'}",
     ),
+    "payment.link_expired": lambda p: _link_expired(p),
     "payment.attempt_succeeded": lambda p: (
         f"Η κάρτα έγινε δεκτή ({p.get('card_brand') or '—'})",
         f"Card accepted ({p.get('card_brand') or '—'})",

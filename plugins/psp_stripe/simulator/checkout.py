@@ -192,13 +192,17 @@ def retrieve_session(ledger: StripeLedger, session_id: str, params: Params) -> W
 
 
 def expire_session(ledger: StripeLedger, session_id: str, params: Params, ctx: RequestContext | None) -> WireObject:
-    """`POST /v1/checkout/sessions/{id}/expire` (and the lifetime running out, in the demo)."""
+    """`POST /v1/checkout/sessions/{id}/expire` (and the lifetime running out, in the demo): 200
+    with the session `expired`; 400 `invalid_request_error` for a session already complete or
+    expired, as Stripe answers."""
     reject_unknown(params, frozenset({"expand"}))
     with ledger.lock:
         session = _session(ledger, session_id)
-        if session.status != "open":
+        if session.status != "open":  # Stripe's words; a state error is saved under the idempotency key
             raise invalid_request(
-                f"Only Checkout Sessions with a status of open can be expired; this one is {session.status}."
+                'Only Checkout Sessions with a status in ["open"] can be expired. '
+                f"This Checkout Session has a status of `{session.status}`.",
+                saved=True,
             )
         session.status = "expired"
         ledger.publish("checkout.session.expired", session.to_wire(), ctx)
