@@ -89,7 +89,7 @@ async def test_captures_and_refunds_are_retried_until_they_succeed_once(
         )
         assert refund.status_code == 200, (fault, refund.text)
         assert refund.json()["pending"]["refund"] == 500, fault
-        assert [r["fault"] for r in stripe_sim.requests[seen:] if r["path"] == "/v1/refunds"][0] == fault
+        assert next(r["fault"] for r in stripe_sim.requests[seen:] if r["path"] == "/v1/refunds") == fault
         # One refund at a time: a worker retrying an earlier one would take the next one's fault.
         done = await movement_done(shop, payment_id, "refund")
         assert (done["status"], done["tries"]) == ("succeeded", 2), fault
