@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import contextvars
 from collections.abc import AsyncIterator, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 import structlog
@@ -33,6 +35,52 @@ log = structlog.get_logger("emporio.db")
 # Off only while a migration runs: SQLite rebuilds a table to change its constraints, and a DROP
 # TABLE with enforcement on would check (or fail on) every row referring to the dropped table.
 _ENFORCE_FOREIGN_KEYS: contextvars.ContextVar[bool] = contextvars.ContextVar("enforce_foreign_keys", default=True)
+
+
+_COMPILED: dict[tuple[str, int], str | None] = {}
+# Values asyncpg binds as they are; anything else (a column, a nested query) is Piccolo's to expand.
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes, datetime, date, Decimal, list, tuple})
+
+
+async def raw_fetch(engine: Engine[Any], sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Raw SQL with `{}` placeholders on `engine` (a table's `_meta.db`), in the transaction of
+    the unit of work when there is one.
+
+    On PostgreSQL, plain values go straight to asyncpg on the transaction's (or the pool's)
+    connection, the statement compiled once per SQL text: the hottest paths (order intake,
+    webhooks) spent a sixth of their CPU in Piccolo's per-call templating. Elsewhere, and for
+    arguments Piccolo must expand, Piccolo compiles the query for the dialect."""
+    pool = getattr(engine, "pool", None)
+    if pool is not None and all(type(arg) in _PLAIN for arg in args):
+        compiled = _postgres_sql(sql, len(args))
+        if compiled is not None:
+            transaction = engine.current_transaction.get()
+            if transaction is not None:
+                rows = await transaction.connection.fetch(compiled, *args)
+            else:
+                async with pool.acquire() as connection:
+                    rows = await connection.fetch(compiled, *args)
+            return [dict(row) for row in rows]
+    return await SchemaMigration.raw(sql, *args).run()  # type: ignore[no-any-return]  # every table is on `engine`
+
+
+def _postgres_sql(sql: str, count: int) -> str | None:
+    """`sql` with its `{}` placeholders as `$1`, `$2`… (and `{{ }}` as braces), as Piccolo
+    compiles it; None when the placeholders do not match the arguments (Piccolo then decides)."""
+    key = (sql, count)
+    if key not in _COMPILED:
+        parts: list[str] = []
+        fields = 0
+        for literal, field, _, _ in Formatter().parse(sql):
+            parts.append(literal)
+            if field is not None:
+                fields += 1
+                parts.append(f"${fields}")
+        compiled = "".join(parts) if fields == count else None
+        if len(_COMPILED) > 4096:  # statements are the code's own texts; a runaway stays bounded
+            _COMPILED.clear()
+        _COMPILED[key] = compiled
+    return _COMPILED[key]
 
 
 class EmbeddedSQLiteEngine(SQLiteEngine):
@@ -115,8 +163,8 @@ class Database:
                 yield
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
-        """Raw SQL with `{}` placeholders (Piccolo compiles them for the dialect)."""
-        return await SchemaMigration.raw(sql, *args).run()  # type: ignore[no-any-return]
+        """Raw SQL with `{}` placeholders (see `raw_fetch`)."""
+        return await raw_fetch(self.engine, sql, *args)
 
     def for_update(self, of: str | None = None) -> str:
         """Row locks where the database has them (SQLite's IMMEDIATE transaction already
