@@ -11,6 +11,8 @@ from core.hookspecs.couriers import CourierRejected, Destination, DestinationKin
 from core.testing.courier_contract import CourierHarness, Outcome, RemoteCourierContract, sample_request
 from tests.couriers.locker_network import LockerCourier, LockerNetwork
 
+PICKUP_DAY = date(2026, 6, 10)  # a Wednesday: the refusal must come from the destination, whatever the day
+
 
 class TestLockerCourierContract(RemoteCourierContract):
     outcomes = tuple(Outcome)
@@ -40,5 +42,5 @@ async def test_an_unknown_locker_is_refused() -> None:
     courier = LockerCourier(LockerNetwork())
     nowhere = Destination(kind=DestinationKind.LOCKER, id="999")
     with pytest.raises(CourierRejected, match="no locker 999"):
-        await courier.create_voucher(sample_request("shp_1", date.today(), destination=nowhere))
+        await courier.create_voucher(sample_request("shp_1", PICKUP_DAY, destination=nowhere))
     assert courier.network.parcels == {}
