@@ -105,6 +105,13 @@ def delay_after(attempts: int) -> timedelta:
     return RETRY_DELAYS[min(max(attempts, 1), len(RETRY_DELAYS)) - 1]
 
 
+def delivery_id_of(event_id: str, endpoint_id: str) -> str:
+    """The `webhook-id` of one event for one endpoint: made of both ids, so deliveries sort in the
+    order their events happened (workers handle events in parallel, so the order in which
+    deliveries are created says nothing) and one event can never give an endpoint two."""
+    return f"msg_{event_id.partition('_')[2] or event_id}{endpoint_id.partition('_')[2] or endpoint_id}"
+
+
 async def create_for(event: DomainEvent) -> list[str]:
     """One pending delivery per enabled endpoint subscribed to the event's type (a second call for
     the same event adds none). Call inside the unit of work that handles the event."""
@@ -117,7 +124,7 @@ async def create_for(event: DomainEvent) -> list[str]:
             "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, status, attempts, "
             "next_attempt_at, created_at, updated_at) VALUES ({}, {}, {}, {}, {}, {}, 0, {}, {}, {}) "
             "ON CONFLICT DO NOTHING RETURNING id",
-            new_id("msg"),
+            delivery_id_of(event.id, endpoint["id"]),
             endpoint["id"],
             event.id,
             event.type.value,

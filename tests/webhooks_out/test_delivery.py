@@ -11,6 +11,9 @@ from datetime import timedelta
 
 import pytest
 
+from core.domain.events import DomainEvent, EventType, SubjectType
+from core.domain.events.catalogue import ProductCreated
+from core.domain.ids import new_id
 from core.runtime import Runtime
 from plugins.webhooks_out import deliveries
 from tests.conftest import Api
@@ -63,6 +66,28 @@ async def test_subscribed_events_arrive_signed_with_their_typed_payload(
         assert attempt["latency_ms"] is not None and attempt["latency_ms"] >= 0
         assert attempt["response_excerpt"].startswith("answer 200: xxx") and len(attempt["response_excerpt"]) == 1024
     assert await deliveries_of(api, other["id"]) == []
+
+
+async def test_deliveries_list_in_the_order_their_events_happened_whatever_order_workers_took(
+    api: Api, pinned: Clock
+) -> None:
+    created = await endpoint(api, "http://127.0.0.1:9/hooks", ["product.created"])
+    first, second = (
+        DomainEvent(
+            id=new_id("evt"),
+            type=EventType.PRODUCT_CREATED,
+            occurred_at=pinned.now,
+            subject_type=SubjectType.PRODUCT,
+            subject_id=sku,
+            data=ProductCreated(),
+        )
+        for sku in ("OUZO-1", "OUZO-2")
+    )
+    (later,) = await deliveries.create_for(second)  # two workers: the later event is handled first
+    (earlier,) = await deliveries.create_for(first)
+    assert await deliveries.create_for(first) == []  # handled again (a redelivered job): no second delivery
+    listed = await deliveries_of(api, created["id"])
+    assert [(d["id"], d["event_id"]) for d in listed] == [(later, second.id), (earlier, first.id)]  # newest first
 
 
 async def test_a_500_is_retried_within_a_minute_with_the_same_webhook_id(
