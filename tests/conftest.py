@@ -124,6 +124,9 @@ class Api:
     async def put(self, path: str, *, as_: str | None = "admin", **kw: Any) -> Any:
         return await self.client.put(path, headers=self.headers(as_, kw.pop("headers", None)), **kw)
 
+    async def patch(self, path: str, *, as_: str | None = "admin", **kw: Any) -> Any:
+        return await self.client.patch(path, headers=self.headers(as_, kw.pop("headers", None)), **kw)
+
 
 async def reset_database(runtime: Runtime) -> None:
     if runtime.queue is not None:  # jobs of earlier tests (and of workers they killed) go too

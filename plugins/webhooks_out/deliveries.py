@@ -338,7 +338,8 @@ async def retry(runtime: Runtime, delivery_id: str) -> DeliveryOut:
         if endpoint.status is not endpoints.EndpointStatus.ENABLED:
             raise Conflict(
                 f"webhook endpoint {endpoint.id} is disabled ({endpoint.disabled_reason}); "
-                "create a new endpoint for the receiver once it answers again"
+                f"enable it first (PATCH /v1/webhook-endpoints/{endpoint.id} with status enabled) "
+                "once its receiver answers again"
             )
         if row["status"] == DeliveryStatus.SENDING.value and row["lease_until"] > clock.now():
             raise Conflict(f"webhook delivery {delivery_id} is being sent right now; look at its attempts shortly")

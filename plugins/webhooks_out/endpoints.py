@@ -23,13 +23,23 @@ MAX_URL = 2000
 
 class EndpointStatus(StrEnum):
     ENABLED = "enabled"
-    DISABLED = "disabled"  # failing for five days (or more); an ops task says so
+    DISABLED = "disabled"  # failing for five days (an ops task says so), or disabled by an admin
 
 
 class EndpointIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     url: Annotated[str, msgspec.Meta(max_length=MAX_URL)]  # checked by check_url (422 saying what is wrong)
     events: Annotated[list[str], msgspec.Meta(max_length=len(EventType))]
     description: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class EndpointPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What an admin may change; a field left out stays as it is. `status: enabled` brings a
+    disabled endpoint back (its failing clock starts again from nothing)."""
+
+    url: Annotated[str, msgspec.Meta(max_length=MAX_URL)] | msgspec.UnsetType = msgspec.UNSET
+    events: Annotated[list[str], msgspec.Meta(max_length=len(EventType))] | msgspec.UnsetType = msgspec.UNSET
+    description: Annotated[str, msgspec.Meta(max_length=500)] | msgspec.UnsetType = msgspec.UNSET
+    status: EndpointStatus | msgspec.UnsetType = msgspec.UNSET
 
 
 class EndpointOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -130,6 +140,55 @@ async def create(data: EndpointIn, actor: str) -> CreatedEndpoint:
     return CreatedEndpoint(**msgspec.structs.asdict(out), secret=secret)
 
 
+class Change(msgspec.Struct, frozen=True, kw_only=True):
+    """What `update` did: the endpoint as it is now, and whether its status moved."""
+
+    endpoint: EndpointOut
+    enabled: bool
+    disabled: bool
+
+
+async def update(endpoint_id: str, data: EndpointPatch, actor: str, lock: str) -> Change:
+    """Change an endpoint (call inside a unit of work; `lock` is the database's row-lock clause).
+    Disabling it by hand records who did it; enabling clears the failure record. The caller ends
+    the waiting deliveries of a disabled endpoint and closes the ops task of an enabled one."""
+    rows = await WebhookEndpoint.raw("SELECT * FROM webhook_endpoints WHERE id = {}" + lock, endpoint_id)
+    if not rows:
+        raise NotFound(f"no webhook endpoint {endpoint_id}")
+    row, now = rows[0], clock.now()
+    values: dict[Any, Any] = {}
+    if not isinstance(data.url, msgspec.UnsetType):
+        values[WebhookEndpoint.url] = check_url(data.url)
+    if not isinstance(data.events, msgspec.UnsetType):
+        values[WebhookEndpoint.events] = json.dumps([e.value for e in check_events(data.events)])
+    if not isinstance(data.description, msgspec.UnsetType):
+        values[WebhookEndpoint.description] = data.description
+    enabled = disabled = False
+    if not isinstance(data.status, msgspec.UnsetType) and data.status.value != row["status"]:
+        enabled, disabled = data.status is EndpointStatus.ENABLED, data.status is EndpointStatus.DISABLED
+        values[WebhookEndpoint.status] = data.status.value
+        values[WebhookEndpoint.failing_since] = None if enabled else row["failing_since"]
+        values[WebhookEndpoint.disabled_at] = now if disabled else None
+        values[WebhookEndpoint.disabled_reason] = f"disabled by {actor}" if disabled else None
+    if values:
+        values[WebhookEndpoint.updated_at] = now
+        await WebhookEndpoint.update(values).where(WebhookEndpoint.id == endpoint_id)
+    return Change(endpoint=await get(endpoint_id), enabled=enabled, disabled=disabled)
+
+
+async def rotate_secret(endpoint_id: str, lock: str) -> CreatedEndpoint:
+    """A new signing secret (the old one stops working at once); shown this once. Call inside a
+    unit of work; `lock` as for `update`."""
+    rows = await WebhookEndpoint.raw("SELECT id FROM webhook_endpoints WHERE id = {}" + lock, endpoint_id)
+    if not rows:
+        raise NotFound(f"no webhook endpoint {endpoint_id}")
+    secret = sealing.new_secret()
+    await WebhookEndpoint.update(
+        {WebhookEndpoint.secret_sealed: sealing.seal(secret), WebhookEndpoint.updated_at: clock.now()}
+    ).where(WebhookEndpoint.id == endpoint_id)
+    return CreatedEndpoint(**msgspec.structs.asdict(await get(endpoint_id)), secret=secret)
+
+
 async def get(endpoint_id: str) -> EndpointOut:
     row = await WebhookEndpoint.select().where(WebhookEndpoint.id == endpoint_id).first()
     if row is None:
@@ -156,14 +215,18 @@ async def subscribed(event_type: EventType) -> list[dict[str, Any]]:
 
 
 __all__ = [
+    "Change",
     "CreatedEndpoint",
     "EndpointIn",
     "EndpointOut",
+    "EndpointPatch",
     "EndpointStatus",
     "check_events",
     "check_url",
     "create",
     "get",
     "list_endpoints",
+    "rotate_secret",
     "subscribed",
+    "update",
 ]

@@ -43,6 +43,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/v1/webhook-endpoints"): frozenset({"admin"}),
     ("GET", "/v1/webhook-endpoints"): frozenset({"admin"}),
     ("GET", "/v1/webhook-endpoints/{endpoint_id}"): frozenset({"admin"}),
+    ("PATCH", "/v1/webhook-endpoints/{endpoint_id}"): frozenset({"admin"}),
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/secret"): frozenset({"admin"}),
     ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): frozenset({"admin"}),
     ("POST", "/v1/webhook-deliveries/{delivery_id}/retry"): frozenset({"admin"}),
     ("POST", "/v1/customer-tokens"): frozenset({"storefront"}),

@@ -140,3 +140,46 @@ def test_a_secret_sealed_under_one_key_does_not_open_under_another(monkeypatch: 
     with pytest.raises(ValueError, match="EMPORIO_WEBHOOK_SEALING_KEY must be a Fernet key") as refused:
         sealing.seal(secret)
     assert "too-short" not in str(refused.value)  # a secret setting's value is never shown
+
+
+async def test_an_endpoint_is_changed_field_by_field_and_bad_changes_change_nothing(api: Api) -> None:
+    created = (await api.post("/v1/webhook-endpoints", json={**VALID, "description": "ERP"})).json()
+    path = f"/v1/webhook-endpoints/{created['id']}"
+
+    moved = await api.patch(path, json={"url": " https://erp2.example.gr/in ", "events": ["order.cancelled"]})
+    assert moved.status_code == 200, moved.text
+    shown = moved.json()
+    assert shown["url"] == "https://erp2.example.gr/in" and shown["events"] == ["order.cancelled"]
+    assert shown["description"] == "ERP" and shown["status"] == "enabled"  # left out: kept
+    assert "secret" not in moved.text
+
+    for body, status in (
+        ({"url": "ftp://erp.example.gr/hooks"}, 422),
+        ({"events": ["order.exploded"]}, 422),
+        ({"events": []}, 422),
+        ({"status": "paused"}, 400),  # a body that does not decode (api/problems.py)
+        ({"secret": "whsec_mine"}, 400),
+    ):
+        assert_problem(await api.patch(path, json=body), status)
+    assert (await api.get(path)).json() == shown
+    assert_problem(await api.patch("/v1/webhook-endpoints/whe_missing", json={"description": "x"}), 404)
+    assert_problem(await api.post("/v1/webhook-endpoints/whe_missing/secret"), 404)
+
+
+async def test_a_new_secret_is_shown_once_and_the_old_one_is_gone(api: Api, runtime: Runtime) -> None:
+    created = (await api.post("/v1/webhook-endpoints", json=VALID)).json()
+    path = f"/v1/webhook-endpoints/{created['id']}/secret"
+    rotated = await api.post(path, headers={"Idempotency-Key": "rotate-1"})
+    assert rotated.status_code == 200, rotated.text
+    secret = rotated.json()["secret"]
+    assert secret.startswith("whsec_") and secret != created["secret"] and rotated.json()["id"] == created["id"]
+    row = await WebhookEndpoint.select().where(WebhookEndpoint.id == created["id"]).first()
+    assert row is not None and sealing.unseal(row["secret_sealed"]) == secret
+    assert secret.removeprefix("whsec_") not in await _stored(runtime)
+    idempotency = "\n".join(repr(r) for r in await runtime.db.fetch("SELECT * FROM idempotency_keys"))
+    assert secret.removeprefix("whsec_") not in idempotency
+
+    replay = await api.post(path, headers={"Idempotency-Key": "rotate-1"})  # not rotated again, not shown again
+    assert "shown once" in assert_problem(replay, 409)["detail"]
+    row = await WebhookEndpoint.select().where(WebhookEndpoint.id == created["id"]).first()
+    assert row is not None and sealing.unseal(row["secret_sealed"]) == secret

@@ -130,6 +130,49 @@ async def test_an_endpoint_failing_for_five_days_is_disabled_and_ops_get_a_task(
     refused = await api.post(f"/v1/webhook-deliveries/{third['id']}/retry")
     assert refused.status_code == 409 and "disabled" in refused.json()["detail"]
 
+    # the receiver is fixed: an admin enables the endpoint, the task closes, what failed is retried
+    receiver.otherwise = 200
+    enabled = await api.patch(f"/v1/webhook-endpoints/{created['id']}", json={"status": "enabled"})
+    assert enabled.status_code == 200, enabled.text
+    shown = enabled.json()
+    assert shown["status"] == "enabled" and shown["failing_since"] is None and shown["disabled_reason"] is None
+    (task,) = await Task.select().where(Task.kind == TASK_KIND)
+    assert task["status"] == "done"
+    assert (await api.post(f"/v1/webhook-deliveries/{third['id']}/retry")).status_code == 202
+    assert await deliveries.send(runtime, third["id"]) == "delivered"
+    await product_created(api, runtime, "SKU-5")  # new events reach it again
+    assert len(await delivery_rows(created["id"])) == 4
+
+    # it breaks again for five days: disabled again, and a new task (the closed one is not reused)
+    receiver.otherwise = 500
+    fifth = (await delivery_rows(created["id"]))[3]
+    assert await deliveries.send(runtime, fifth["id"]) == "pending"
+    pinned.now += timedelta(days=5)
+    assert await deliveries.send(runtime, fifth["id"]) == "failed"
+    assert (await api.get(f"/v1/webhook-endpoints/{created['id']}")).json()["status"] == "disabled"
+    assert [t["status"] for t in await Task.select().where(Task.kind == TASK_KIND).order_by(Task.id)] == [
+        "done",
+        "open",
+    ]
+
+
+async def test_an_admin_disables_an_endpoint_by_hand(
+    api: Api, runtime: Runtime, receiver: Receiver, pinned: Clock
+) -> None:
+    created = await endpoint(api, receiver.url, ["product.created"])
+    await product_created(api, runtime, "SKU-1")
+    (waiting,) = await delivery_rows(created["id"])
+    disabled = await api.patch(f"/v1/webhook-endpoints/{created['id']}", json={"status": "disabled"})
+    assert disabled.status_code == 200, disabled.text
+    assert disabled.json()["disabled_reason"] == "disabled by test-admin"
+    assert disabled.json()["disabled_at"] == pinned.now.isoformat().replace("+00:00", "Z")
+    (ended,) = await delivery_rows(created["id"])
+    assert ended["id"] == waiting["id"] and ended["status"] == "failed"
+    assert await deliveries.send(runtime, waiting["id"]) == "failed" and receiver.received == []
+    await product_created(api, runtime, "SKU-2")
+    assert len(await delivery_rows(created["id"])) == 1  # nothing new while disabled
+    assert await Task.select().where(Task.kind == TASK_KIND) == []  # an admin's choice is no task for ops
+
 
 async def test_a_success_resets_the_failing_clock(
     api: Api, runtime: Runtime, receiver: Receiver, pinned: Clock
