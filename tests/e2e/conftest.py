@@ -28,7 +28,7 @@ async def acs(acs_sim: ACSSimulator, runtime: Runtime) -> AsyncIterator[ACSSimul
     """The simulator, reset, with an ACS courier pointed at it registered in the engine."""
     acs_sim.reset()
     acs_sim.max_calls_per_second = 10
-    courier = AcsCourier(acs_settings(acs_sim, timeout_s=2.0))
+    courier = AcsCourier(acs_settings(acs_sim, timeout_s=5.0))
 
     class AcsForTests:
         @hookimpl

@@ -46,7 +46,7 @@ async def test_a_resolved_case_mails_a_csat_survey_answered_once_that_closes_the
         row = await Survey.select().where(Survey.case_id == case["id"]).first()
         return row if row is not None and row["status"] == "sent" else None
 
-    survey = await eventually(sent, within=10, what="the survey recorded as sent")
+    survey = await eventually(sent, within=30, what="the survey recorded as sent")
     assert mail["Message-ID"] == survey["message_id"]
     links = links_of(mail)
     assert sorted(links) == [("ces", s) for s in range(1, 8)] + [("csat", s) for s in range(1, 6)]

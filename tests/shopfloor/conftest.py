@@ -26,7 +26,7 @@ def acs_sim() -> Iterator[ACSSimulator]:
 async def acs(acs_sim: ACSSimulator, runtime: Runtime) -> AsyncIterator[ACSSimulator]:
     """The simulator, reset, with an ACS courier pointed at it registered in the engine."""
     acs_sim.reset()
-    courier = AcsCourier(acs_settings(acs_sim, timeout_s=2.0))
+    courier = AcsCourier(acs_settings(acs_sim, timeout_s=5.0))
     with inline_plugin(runtime.host, CourierPlugin(courier), "acs-shopfloor"):
         yield acs_sim
     await courier.aclose()

@@ -437,8 +437,8 @@ def test_response_lost_after_commit_is_replayed_on_retry(
 ) -> None:
     sim = stripe_simulator.simulator
     pi = authorise(client(stripe_simulator.base_url))
-    sc = client(stripe_simulator.base_url, retries=1, timeout=0.5)
-    sim.inject_faults("timeout_after_commit", 1, path_contains="/capture", delay_seconds=5)
+    sc = client(stripe_simulator.base_url, retries=1, timeout=2.0)  # the retry must answer within it
+    sim.inject_faults("timeout_after_commit", 1, path_contains="/capture", delay_seconds=10)
     captured = sc.v1.payment_intents.capture(pi.id)
     assert captured.status == "succeeded"
     assert captured.last_response is not None
