@@ -19,9 +19,18 @@ from core.runtime import Runtime
 from core.testing.fixtures import inline_plugin
 from plugins.channel_skroutz import SkroutzSmartCart
 from plugins.channel_skroutz.simulator import SkroutzSimulator, SmartCart
+from tests.clock import pin_clock
 from tests.conftest import Api
 
-START = datetime(2031, 3, 3, 8, 30, tzinfo=UTC)  # a Monday morning, Athens 10:30 (after the engine's own now)
+START = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)  # a Monday morning, Athens 10:30
+ENGINE_START = START - timedelta(minutes=5)  # the engine's clock: just before the marketplace's
+
+
+@pytest.fixture(autouse=True)
+def engine_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine's clock pinned beside the marketplace's (its expiries, pickup days and
+    cut-offs are read against it), so no test depends on the day it runs."""
+    pin_clock(monkeypatch, ENGINE_START)
 
 
 @dataclass

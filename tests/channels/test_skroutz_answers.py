@@ -7,12 +7,13 @@ event, and by the sweep when a job was lost."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 import structlog
 
+from core.db.database import utcnow
 from core.fulfilment.tables import Shipment
 from core.hookspecs import hookimpl
 from core.hookspecs.channels import AcceptOptions, ChannelOrderState, PickupLocation, PickupWindow
@@ -36,7 +37,7 @@ from core.runtime import Runtime
 from core.testing.fixtures import inline_plugin
 from plugins.channel_skroutz import SkroutzSmartCart
 from plugins.channel_skroutz.simulator import Line, SkroutzSimulator
-from tests.channels.conftest import eventually, seed
+from tests.channels.conftest import START, eventually, seed
 from tests.channels.test_skroutz_intake import MUGS_AND_TEA, deliver, event_types, reserved
 from tests.conftest import Api
 
@@ -109,7 +110,7 @@ async def test_the_earliest_window_offered_and_the_parcels_of_the_packaging_plan
     api: Api, runtime: Runtime, skroutz: SkroutzSimulator, skroutz_channel: SkroutzSmartCart
 ) -> None:
     await seed(api, STOCK)
-    day = datetime(2031, 3, 5, tzinfo=UTC)
+    day = START.replace(hour=0, minute=0) + timedelta(days=2)  # Wednesday
     windows = [  # Skroutz lists them out of order: the earliest is the third
         (7, day + timedelta(hours=13), day + timedelta(hours=16)),
         (8, day + timedelta(hours=9), day + timedelta(hours=11)),
@@ -200,7 +201,7 @@ async def test_another_refusal_is_left_to_a_person_with_what_to_do(
     assert len(skroutz.market.calls_to("accept", code)) == 1 and await reserved()
     # … until Skroutz expires it: past its deadline the sweep reads it again, and it is let go
     skroutz.market.clock.advance(timedelta(hours=7))  # type: ignore[attr-defined]
-    past = datetime.now(UTC) - timedelta(minutes=1)
+    past = utcnow() - timedelta(minutes=1)
     await ChannelOrderLink.update({ChannelOrderLink.accept_by: past}).where(ChannelOrderLink.external_id == code)
     assert await sweep_job({"runtime": runtime}) == 1
     assert await follow_job({"runtime": runtime}, "skroutz", code) == "expired"
@@ -236,11 +237,11 @@ async def test_a_held_lease_keeps_a_second_executor_away(
     skroutz.market.fail_next(1, "ok")
     skroutz.market.fail_next(1)
     assert (await deliver(api, skroutz, code)).json()["answer_status"] == "pending"
-    held = datetime.now(UTC) + timedelta(seconds=60)
+    held = utcnow() + timedelta(seconds=60)
     await ChannelOrderLink.update({ChannelOrderLink.lease_until: held}).where(ChannelOrderLink.external_id == code)
     assert await channel_answers.settle(runtime, skroutz_channel, code) is None  # another executor is on it
     assert await sweep_job({"runtime": runtime}) == 0
-    await ChannelOrderLink.update({ChannelOrderLink.lease_until: datetime.now(UTC) - timedelta(seconds=1)}).where(
+    await ChannelOrderLink.update({ChannelOrderLink.lease_until: utcnow() - timedelta(seconds=1)}).where(
         ChannelOrderLink.external_id == code
     )
     assert await channel_answers.settle(runtime, skroutz_channel, code) is CallStatus.SENT  # it died: the lease lapsed

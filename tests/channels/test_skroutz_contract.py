@@ -145,7 +145,7 @@ async def test_the_order_reads_as_skroutz_writes_it(skroutz: SkroutzSimulator) -
         options = order.accept_options
         assert options is not None and options.pickup_locations[0].id == "YlpD0KROym"
         first = options.pickup_windows[0]
-        assert first.id == "1" and first.starts_at == datetime(2031, 3, 4, 15, 0, tzinfo=ATHENS)
+        assert first.id == "1" and first.starts_at == datetime(2026, 3, 3, 15, 0, tzinfo=ATHENS)  # the day after START
         await connector.accept(code, Acceptance(pickup_location="YlpD0KROym", pickup_window="2", parcels=1))
     finally:
         await connector.aclose()
