@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +147,22 @@ def driver() -> Iterator[webdriver.Chrome]:
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+
+
+def pin_browser_day(driver: WebDriver, day: date) -> None:
+    """Pages opened from now on see a clock that starts at noon (UTC) of `day` on every load and
+    runs at the real pace: a test that computed `day` before a page chose its default period
+    agrees with it even when the run crosses midnight. Call before the first `driver.get`."""
+    start_ms = int(datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp() * 1000)
+    source = f"""(() => {{
+  const RealDate = Date, shift = {start_ms} - RealDate.now();
+  class PinnedDate extends RealDate {{
+    constructor(...args) {{ super(...(args.length ? args : [RealDate.now() + shift])); }}
+    static now() {{ return RealDate.now() + shift; }}
+  }}
+  globalThis.Date = PinnedDate;
+}})();"""
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": source})
 
 
 def wait(driver: WebDriver, condition: Callable[[WebDriver], Any], what: str) -> Any:

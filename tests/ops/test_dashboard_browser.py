@@ -29,6 +29,7 @@ from tests.ops.browser import (
     attr,
     console_problems,
     fetch_in_page,
+    pin_browser_day,
     screenshot,
     sign_in,
     tiles,
@@ -46,6 +47,7 @@ SEGMENTS_SCREENSHOT = ARTIFACTS / "ops-segments.png"
 def test_dashboard_in_chromium(live_server: LiveServer, driver: webdriver.Chrome) -> None:
     ops_key = live_server.keys["ops"]
     today = datetime.now(UTC).date()
+    pin_browser_day(driver, today)  # the page's "today" is this one, whenever midnight comes
     day = date.isoformat
     with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {ops_key}"}, timeout=60) as api:
         # -- sign in: a storefront key is refused in Greek (the browser prefers el), an ops key works
@@ -221,6 +223,7 @@ def _assert_trends_match(driver: WebDriver, api: httpx.Client, start: str, end: 
 def test_the_view_lives_in_the_address(live_server: LiveServer, driver: webdriver.Chrome) -> None:
     ops_key = live_server.keys["ops"]
     today = datetime.now(UTC).date()
+    pin_browser_day(driver, today)  # the page's "today" is this one, whenever midnight comes
     day = date.isoformat
     start, end = day(today - timedelta(days=20)), day(today - timedelta(days=5))
     week_start, week_end = day(today - timedelta(days=6)), day(today + timedelta(days=1))
