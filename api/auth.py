@@ -20,8 +20,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -94,6 +96,16 @@ def _csrf_holds(connection: ASGIConnection[Any, Any, Any, Any], session_token: s
     return bool(sent) and hmac.compare_digest(sent.encode(), ops_csrf_token(session_token).encode())
 
 
+def _same_origin_socket(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """A WebSocket opened by a page of this very site (the dashboard's live updates): a browser
+    always sends `Origin` with the handshake, and no page elsewhere can claim ours. WebSockets
+    escape CORS, so this check is what stops another site's page riding the session cookie."""
+    if connection.scope.get("type") != ScopeType.WEBSOCKET:
+        return False
+    origin = urlsplit(connection.headers.get("origin", ""))
+    return bool(origin.netloc) and origin.netloc == connection.headers.get("host", "")
+
+
 class ApiKeyAuthentication(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         token = bearer_token(connection)
@@ -104,7 +116,11 @@ class ApiKeyAuthentication(AbstractAuthenticationMiddleware):
             # anti-forgery header too (SameSite=Strict is the second lock). An Authorization
             # header, when sent, always wins.
             cookie = connection.cookies.get(OPS_SESSION_COOKIE)
-            if cookie and (connection.scope.get("method") in SAFE_METHODS or _csrf_holds(connection, cookie)):
+            if cookie and (
+                connection.scope.get("method") in SAFE_METHODS
+                or _csrf_holds(connection, cookie)
+                or _same_origin_socket(connection)
+            ):
                 session_principal = await ops_sessions.authenticate(cookie)
                 if session_principal is None:
                     raise await _refused(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
+from litestar.connection import ASGIConnection
 
 from core.runtime import Runtime
 
 
-def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
-    runtime = request.app.state["runtime"]
+def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
+    """The engine, from a request or a WebSocket."""
+    runtime = connection.app.state["runtime"]
     assert isinstance(runtime, Runtime)
     return runtime

@@ -131,6 +131,9 @@ class Api:
 async def reset_database(runtime: Runtime) -> None:
     if runtime.queue is not None:  # jobs of earlier tests (and of workers they killed) go too
         await runtime.queue.clear()
+        # … and the agents an earlier test marked online (their presence outlives the test)
+        async for key in runtime.queue.pool.scan_iter(match=f"{runtime.queue.name}:presence:*", count=500):
+            await runtime.queue.pool.delete(key)
     tables = [t._meta.tablename for t in runtime.db.tables if t not in schema.TABLES]
     async with runtime.db.write():
         if runtime.db.is_postgres:

@@ -1,16 +1,21 @@
 """The service desk over HTTP: cases and their messages, what agents do to them, agents, the
-service policy's dry run, the customer 360 and caller lookup."""
+service policy's dry run, the customer 360 and caller lookup; and the agents' live updates over a
+WebSocket."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import msgspec
-from litestar import Request, Response, get, post, put
-from litestar.exceptions import NotAuthorizedException
+import redis.asyncio as redis
+import structlog
+from litestar import Request, Response, WebSocket, get, post, put, websocket
+from litestar.exceptions import NotAuthorizedException, WebSocketDisconnect
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import AGENT, OPS, principal_of, requires
@@ -34,9 +39,10 @@ from core.domain.service import (
 )
 from core.hookspecs import hookimpl
 from core.hookspecs.contact import TelephonyRejected
-from core.service import agents, answers, cases, contacts, telephony, triage, views
+from core.service import agents, answers, cases, contacts, live, telephony, triage, views
 
 STOREFRONT_OR_AGENT = requires(Scope.STOREFRONT, Scope.AGENT)
+log = structlog.get_logger("emporio.service")
 
 
 class EvaluateIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -310,7 +316,48 @@ async def telephony_webhook(request: Request[Any, Any, Any], provider: FromPath[
     return {"calls": logged}
 
 
+@websocket("/v1/service/live", guards=[AGENT])
+async def live_updates(socket: WebSocket[Any, Any, Any]) -> None:
+    """Every case event as it happens (`{"type": "case.message_received", "case_id", "number",
+    "event_id", "at", "message_id", "channel"}`…), after a first `{"type": "ready"}` once
+    subscribed. An agent key (`Authorization: Bearer`), or the dashboard's session from a page of
+    this site. Frames are nudges: read the case for what changed; after a reconnect, read the
+    inbox again (what happened meanwhile was not queued for this socket)."""
+    runtime = runtime_of(socket)
+    await socket.accept()
+    try:
+        async with live.subscription(runtime.redis_url()) as frames:
+            await socket.send_data(msgspec.json.encode(live.Ready()).decode())
+            forward = asyncio.create_task(_forward_frames(socket, frames))
+            try:
+                while (await socket.receive())["type"] != "websocket.disconnect":
+                    pass  # the agent sends nothing; anything sent is ignored
+            finally:
+                forward.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await forward
+    except WebSocketDisconnect:
+        pass
+    except (redis.RedisError, OSError) as exc:  # Redis away: the client reconnects and reads again
+        log.warning("service.live_unavailable", error=repr(exc))
+        with contextlib.suppress(Exception):
+            await socket.close(code=1011, reason="live updates are unavailable; reconnect shortly")
+
+
+async def _forward_frames(socket: WebSocket[Any, Any, Any], frames: AsyncIterator[bytes]) -> None:
+    try:
+        async for frame in frames:
+            await socket.send_data(frame.decode())
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the agent left, or Redis did: the receive loop ends the socket
+        log.debug("service.live_forward_stopped", error=repr(exc))
+        with contextlib.suppress(Exception):
+            await socket.close(code=1011, reason="live updates stopped; reconnect")
+
+
 HANDLERS = (
+    live_updates,
     telephony_webhook,
     case_suggestions,
     create_case,

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import redis.asyncio as redis
 
 from core.jobs.embedded_redis import ensure_embedded_redis
+from core.jobs.queue import queue_name
 from core.settings import load_settings
 
 PRESENCE_TTL_S = 90
@@ -41,11 +42,18 @@ async def publish(session_id: str, frame: bytes) -> int:
         return int(await client.publish(channel_of(session_id), frame))
 
 
+def _presence_prefix() -> str:
+    """Named after the deployment's queue: two engines sharing a Redis (or two test runs) never
+    count each other's agents."""
+    return f"{queue_name()}:presence:agent:"
+
+
 async def mark_agent_online(agent_id: str) -> None:
     async with connection() as client:
-        await client.set(f"emporio:presence:agent:{agent_id}", b"1", ex=PRESENCE_TTL_S)
+        await client.set(f"{_presence_prefix()}{agent_id}", b"1", ex=PRESENCE_TTL_S)
 
 
 async def agents_online() -> int:
+    match = f"{_presence_prefix()}*"
     async with connection() as client:
-        return len([key async for key in client.scan_iter(match="emporio:presence:agent:*", count=100)])
+        return len([key async for key in client.scan_iter(match=match, count=100)])

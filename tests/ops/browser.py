@@ -81,12 +81,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-def _start_server(log_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+def _start_server(log_path: Path, flags: tuple[str, ...] = ()) -> tuple[subprocess.Popen[bytes], int]:
     """`emporio serve` on a free port, in the environment the `test_env` fixture set."""
     port = _free_port()
+    command = [str(Path(sys.executable).with_name("emporio")), "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("emporio")), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*command, *flags],
             env=dict(os.environ),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -96,11 +97,20 @@ def _start_server(log_path: Path) -> tuple[subprocess.Popen[bytes], int]:
 
 
 @pytest.fixture
-async def live_server(api: Api, runtime: Runtime, tmp_path: Path) -> AsyncIterator[LiveServer]:
+def serve_flags() -> tuple[str, ...]:
+    """Flags of the live server's `emporio serve`; a test module overrides this fixture (the
+    workspace's runs `--with-worker`, whose case events reach the agents' live socket)."""
+    return ()
+
+
+@pytest.fixture
+async def live_server(
+    api: Api, runtime: Runtime, tmp_path: Path, serve_flags: tuple[str, ...]
+) -> AsyncIterator[LiveServer]:
     """A real API process of its own (the dashboard's session must work in any API process, not
     only the one that opened it), seeded with a history through POST /v1/import."""
     log_path = tmp_path / "server.log"
-    process, port = _start_server(log_path)
+    process, port = _start_server(log_path, serve_flags)
     url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=url, timeout=60) as client:

@@ -40,6 +40,12 @@ TRACKING_URL = "https://www.acscourier.net/el/track-and-trace?p_p_id=ACS99887766
 ACTIVE = ("new", "open", "pending")
 
 
+@pytest.fixture
+def serve_flags() -> tuple[str, ...]:
+    """The live server runs the worker: case events reach the workspace's live socket."""
+    return ("--with-worker",)
+
+
 @dataclass(frozen=True)
 class Desk:
     url: str
@@ -319,15 +325,18 @@ def test_an_agent_works_a_case_in_chromium(desk: Desk, forger: str, driver: webd
         _wait_case(driver, desk.delivery_case)
 
         # -- live: the customer writes again (the resolved case reopens) and another customer's case
-        #    arrives (routed to this agent, who is free now); both show without a reload
+        #    arrives (routed to this agent, who is free now); both show without a reload, pushed
+        #    through the live socket (while it is up the page polls only every two minutes)
         driver.find_element(By.CSS_SELECTOR, '[data-inbox="mine"]').click()
         wait(driver, lambda d: attr(d, "#inbox-list", "data-tab") == "mine", "my cases")
+        wait(driver, lambda d: attr(d, "#service", "data-live") == "on", "the live socket")
         storefront = {"Authorization": f"Bearer {desk.storefront_key}"}
         again = httpx.post(
             f"{desk.url}/v1/cases/{desk.delivery_case}/messages", headers=storefront, json={"body": "Και τι ώρα;"}
         )
         assert again.status_code == 201, again.text
-        _wait_case(driver, desk.delivery_case, status="open")  # polled: within WAIT_S (20 s)
+        _wait_case(driver, desk.delivery_case, status="open")  # pushed: the socket's nudge, then a read
+        assert attr(driver, "#service", "data-last-event") in ("case.message_received", "case.reopened")
         assert _messages(driver)[-1]["body"] == "Και τι ώρα;"
         arrived = httpx.post(
             f"{desk.url}/v1/cases",

@@ -1,6 +1,8 @@
 /* Emporio ops: the agents' service workspace: the inbox (mine / unassigned in my skills /
- * breaching), kept fresh by polling every POLL_MS while the page is visible (there is no push for
- * cases yet), the presence heartbeat, and the keyboard shortcuts. The case itself: ops-case.js. */
+ * breaching), kept fresh by the live socket (/v1/service/live: every case event, through Redis,
+ * whichever API process serves this page) and, while the socket is down, by polling every POLL_MS
+ * while the page is visible; the presence heartbeat, and the keyboard shortcuts. The case itself:
+ * ops-case.js. */
 (function () {
   'use strict';
   const O = (window.EmporioOps = window.EmporioOps || {});
@@ -10,6 +12,9 @@
   const t = O.t;
 
   const POLL_MS = 10000;
+  const LIVE_POLL_MS = 120000; // with the socket up, a safety read now and then
+  const LIVE_DEBOUNCE_MS = 250; // a burst of events (a case and its first message) is one read
+  const LIVE_RETRY_MAX_MS = 30000;
   const PRESENCE_MS = 60000;
   const ACTIVE = ['new', 'open', 'pending'];
 
@@ -22,6 +27,12 @@
     seq: 0,
     timers: [],
     entered: false,
+    socket: null, // the live socket while the workspace is open
+    live: false, // it said "ready": events arrive as they happen
+    lastPoll: 0,
+    retryMs: 1000,
+    retryTimer: 0,
+    nudgeTimer: 0,
     agentName(id) {
       return ws.names.get(id) || id;
     },
@@ -36,6 +47,7 @@
       ws.entered = true;
       await loadAgents();
       ws.timers.push(setInterval(poll, POLL_MS));
+      connectLive();
       if (O.hasScope('agent')) {
         heartbeat();
         ws.timers.push(setInterval(heartbeat, PRESENCE_MS));
@@ -56,6 +68,7 @@
   O.leaveService = function leaveService() {
     ws.timers.forEach((id) => clearInterval(id));
     ws.timers = [];
+    disconnectLive();
     ws.entered = false;
     ws.loadedTab = '';
   };
@@ -83,10 +96,60 @@
     }
   }
 
-  function poll() {
+  function poll(force) {
     if (document.hidden || state.view !== 'service') return;
+    if (ws.live && !force && Date.now() - ws.lastPoll < LIVE_POLL_MS) return;
+    ws.lastPoll = Date.now();
     O.refreshInbox();
     O.refreshCase();
+  }
+
+  // ---- live updates ---------------------------------------------------------------------------
+
+  function setLive(on) {
+    ws.live = on;
+    $('#service').dataset.live = on ? 'on' : 'off';
+  }
+
+  /** The socket rides the dashboard's session cookie (same origin); a frame is a nudge to read. */
+  function connectLive() {
+    if (!ws.entered || ws.socket || typeof WebSocket === 'undefined') return;
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const socket = new WebSocket(`${scheme}://${location.host}/v1/service/live`);
+    ws.socket = socket;
+    socket.addEventListener('message', (message) => {
+      let frame;
+      try {
+        frame = JSON.parse(message.data);
+      } catch (error) {
+        return;
+      }
+      if (frame.type === 'ready') {
+        ws.retryMs = 1000;
+        setLive(true);
+        poll(true); // what happened while the socket was down
+        return;
+      }
+      $('#service').dataset.lastEvent = frame.type || '';
+      clearTimeout(ws.nudgeTimer);
+      ws.nudgeTimer = setTimeout(() => poll(true), LIVE_DEBOUNCE_MS);
+    });
+    socket.addEventListener('close', () => {
+      if (ws.socket === socket) ws.socket = null;
+      setLive(false);
+      if (!ws.entered) return;
+      ws.retryTimer = setTimeout(connectLive, ws.retryMs); // polling carries on meanwhile
+      ws.retryMs = Math.min(ws.retryMs * 2, LIVE_RETRY_MAX_MS);
+    });
+  }
+
+  function disconnectLive() {
+    clearTimeout(ws.retryTimer);
+    clearTimeout(ws.nudgeTimer);
+    const socket = ws.socket;
+    ws.socket = null;
+    setLive(false);
+    if (socket) socket.close(1000, 'left the workspace');
   }
 
   // ---- the inbox ------------------------------------------------------------------------------
@@ -252,7 +315,7 @@
     $('#shortcuts-close').addEventListener('click', () => O.toggleShortcuts(false));
     document.addEventListener('keydown', onKey);
     document.addEventListener('visibilitychange', () => {
-      if (!document.hidden && state.view === 'service' && ws.entered) poll();
+      if (!document.hidden && state.view === 'service' && ws.entered) poll(true);
     });
     O.wireCase();
   };
