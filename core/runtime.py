@@ -13,6 +13,7 @@ from core.db.database import Database
 from core.jobs.outbox import collect_events, dispatch_events
 from core.jobs.queue import Queue
 from core.plugins import PluginHost, load_host
+from core.service import live
 from core.settings import Settings, load_settings
 
 log = structlog.get_logger("emporio.runtime")
@@ -54,17 +55,21 @@ class Runtime:
     async def unit_of_work(self) -> AsyncIterator[None]:
         """A write transaction whose domain events are handed to the queue once it commits.
 
-        If the queue is down the events stay in the outbox and the sweeper sends them later.
+        If the queue is down the events stay in the outbox and the sweeper sends them later. Case
+        events are also announced to the agents' live sockets right after the commit, by this
+        process (core/service/live.py), before any worker handles them.
         """
-        with collect_events() as events:
-            if events is None:  # nested: the outer unit dispatches
+        with collect_events() as unit:
+            if unit is None:  # nested: the outer unit dispatches
                 async with self.db.write():
                     yield
                 return
             async with self.db.write():
                 yield
-        if events:
-            await self.dispatch(events)
+        if unit.ids:
+            await self.dispatch(unit.ids)
+            if self.queue is not None:  # agents' open workspaces hear of case changes at once
+                await live.announce(self.queue.pool, unit.events)
 
     async def dispatch(self, event_ids: list[str]) -> None:
         await dispatch_events(self, event_ids)

@@ -35,27 +35,28 @@ class DuplicateEvent(RuntimeError):
 
 
 @dataclass
-class _UnitEvents:
+class UnitEvents:
     """The events recorded by the unit of work in progress."""
 
     ids: list[str] = field(default_factory=list)  # dispatched in this order after commit
+    events: list[DomainEvent] = field(default_factory=list)  # the same, as readers get them
     recorded: dict[tuple[EventType, str], str] = field(default_factory=dict)  # (type, subject id) → event id
 
 
-_pending_events: contextvars.ContextVar[_UnitEvents | None] = contextvars.ContextVar("pending_events", default=None)
+_pending_events: contextvars.ContextVar[UnitEvents | None] = contextvars.ContextVar("pending_events", default=None)
 
 
 @contextlib.contextmanager
-def collect_events() -> Iterator[list[str] | None]:
-    """Collect the ids of events recorded inside a unit of work, to dispatch after commit.
-    Yields None when an outer unit of work is already collecting (it dispatches)."""
+def collect_events() -> Iterator[UnitEvents | None]:
+    """Collect the events recorded inside a unit of work, to dispatch after commit. Yields None
+    when an outer unit of work is already collecting (it dispatches)."""
     if _pending_events.get() is not None:
         yield None
         return
-    unit = _UnitEvents()
+    unit = UnitEvents()
     token = _pending_events.set(unit)
     try:
-        yield unit.ids
+        yield unit
     finally:
         _pending_events.reset(token)
 
@@ -105,6 +106,18 @@ async def record(
     )
     if unit is not None:
         unit.ids.append(event_id)
+        unit.events.append(
+            DomainEvent(
+                id=event_id,
+                type=kind.event_type,
+                occurred_at=now,
+                order_id=order_id,
+                customer_id=customer_id,
+                subject_type=kind.subject,
+                subject_id=subject_id,
+                data=payload,
+            )
+        )
     return event_id
 
 

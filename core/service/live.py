@@ -1,6 +1,7 @@
-"""Live updates for agents: every case event, once committed and handled by a worker, is published
-on one Redis channel of the deployment; each agent's WebSocket (`GET /v1/service/live`, on
-whichever API process holds it) forwards the frames. Nothing is kept in a process's memory, and a
+"""Live updates for agents: every case event is published, right after the commit that recorded it
+and by the process that committed it (`Runtime.unit_of_work`), on one Redis channel of the
+deployment; each agent's WebSocket (`GET /v1/service/live`, on whichever API process holds it)
+forwards the frames. Nothing is kept in a process's memory, and a
 frame is a nudge, not the record: a client that was away reads the cases again (the inbox does on
 every reconnect), so a frame lost with Redis costs a moment's staleness, never data."""
 
@@ -63,18 +64,22 @@ def frame_of(event: DomainEvent) -> LiveFrame | None:
     )
 
 
-async def publish(client: redis.Redis, event: DomainEvent) -> bool:
-    """Publish a case event's frame; False for other events or when Redis is away (logged: the
-    agents' inboxes poll as well, so a lost nudge only delays the update)."""
-    frame = frame_of(event)
-    if frame is None:
-        return False
+async def announce(client: redis.Redis, events: list[DomainEvent]) -> int:
+    """Publish the frames of the case events among `events` (a committed unit of work's, in
+    order); how many. Redis away costs the nudges, never the request: it is logged, and the
+    agents' inboxes read again on reconnect and poll while their socket is down."""
+    frames = [msgspec.json.encode(frame) for frame in map(frame_of, events) if frame is not None]
+    if not frames:
+        return 0
     try:
-        await client.publish(channel(), msgspec.json.encode(frame))
+        async with client.pipeline(transaction=False) as pipe:
+            for frame in frames:
+                pipe.publish(channel(), frame)
+            await pipe.execute()
     except (redis.RedisError, OSError) as exc:
-        log.warning("service.live_publish_failed", event=event.id, error=repr(exc))
-        return False
-    return True
+        log.warning("service.live_publish_failed", frames=len(frames), error=repr(exc))
+        return 0
+    return len(frames)
 
 
 @contextlib.asynccontextmanager
@@ -97,4 +102,4 @@ async def subscription(redis_url: str) -> AsyncIterator[AsyncIterator[bytes]]:
         await client.aclose()
 
 
-__all__ = ["LiveFrame", "Ready", "channel", "frame_of", "publish", "subscription"]
+__all__ = ["LiveFrame", "Ready", "announce", "channel", "frame_of", "subscription"]

@@ -1,5 +1,5 @@
 """The service desk as a plugin: its tables, the `service` policy kind, sending replies from the
-outbox, live updates to the agents' workspaces, and the jobs that re-send what a crash left unsent
+outbox, and the jobs that re-send what a crash left unsent
 and escalate SLA breaches."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from core.hookspecs.app import EventContext
 from core.jobs.outbox import runtime_of
 from core.kpis import rollups as kpi_rollups
 from core.runtime import Runtime
-from core.service import delivery, live
+from core.service import delivery
 from core.service.policy import SERVICE
 from core.service.tables import TABLES, Case, CaseMessage
 
@@ -42,10 +42,7 @@ async def on_event(event: DomainEvent, context: EventContext) -> None:
     if isinstance(event.data, CaseReplied):
         await context.enqueue(delivery.DELIVER_JOB, event.data.message_id, key=f"reply:{event.data.message_id}")
     if event.subject_type is SubjectType.CASE and event.subject_id:
-        runtime = runtime_of(context)
-        if runtime.queue is not None:  # agents' open workspaces hear of it at once
-            await live.publish(runtime.queue.pool, event)
-        await _mark_kpi_days_dirty(runtime, event)
+        await _mark_kpi_days_dirty(runtime_of(context), event)
 
 
 async def _mark_kpi_days_dirty(runtime: Runtime, event: DomainEvent) -> None:

@@ -181,6 +181,12 @@ def _inbox(driver: WebDriver) -> list[str]:
     return ids
 
 
+def _camel(name: str) -> str:
+    """`data-foo-bar` is `dataset.fooBar`."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
 def _messages(driver: WebDriver) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = driver.execute_script(
         "return Array.from(document.querySelectorAll('#conversation .msg')).map(m => ({id: m.dataset.messageId,"
@@ -192,12 +198,11 @@ def _messages(driver: WebDriver) -> list[dict[str, Any]]:
 
 def _wait_case(driver: WebDriver, case_id: str, **data: str) -> None:
     def shown(d: WebDriver) -> bool:
-        root = d.find_element(By.ID, "case")
-        return (
-            root.get_attribute("data-state") == "ready"
-            and root.get_attribute("data-case-id") == case_id
-            and all(root.get_attribute(f"data-{k}") == v for k, v in data.items())
-        )
+        # Read in one go: attribute by attribute, a "ready" of the case before could pair with the
+        # id of the one being opened (a live nudge or a click redraws the view at any moment).
+        state: dict[str, str] = d.execute_script("return Object.assign({}, document.getElementById('case').dataset);")
+        wanted = {"state": "ready", "caseId": case_id, **{_camel(k): v for k, v in data.items()}}
+        return all(state.get(k, "") == v for k, v in wanted.items())
 
     wait(driver, shown, f"case {case_id} {data or ''}")
 

@@ -1,6 +1,7 @@
 """Agents' live updates over a real WebSocket (`/v1/service/live`): a customer's chat message, the
-case it makes and an agent claiming it reach an agent's socket as they happen, through the worker
-and Redis; only agent keys (or the dashboard's session from a page of this site) may listen."""
+case it makes and an agent claiming it reach an agent's socket as they happen, announced through
+Redis by the process that committed them (no worker needed); only agent keys (or the dashboard's
+session from a page of this site) may listen."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import msgspec
 import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
 from api.auth import OPS_SESSION_COOKIE
 from core.runtime import Runtime
@@ -38,9 +40,8 @@ def agent_socket(server: str, key: str, **headers: str) -> Any:
     )
 
 
-async def test_a_chat_message_and_its_claim_reach_the_agents_socket(
-    api: Api, runtime: Runtime, server: str, worker: Runtime
-) -> None:
+async def test_a_chat_message_and_its_claim_reach_the_agents_socket(api: Api, runtime: Runtime, server: str) -> None:
+    """No worker runs: the process that committed the change announces it."""
     async with agent_socket(server, api.keys["agent"]) as agent:
         assert msgspec.json.decode(await asyncio.wait_for(agent.recv(), timeout=10)) == {"type": "ready"}
         chat = await session(api)
@@ -76,11 +77,13 @@ async def test_the_dashboard_listens_with_its_session_from_its_own_pages_only(ap
     assert signed_in.status_code == 201, signed_in.text
     cookie = f"{OPS_SESSION_COOKIE}={signed_in.cookies[OPS_SESSION_COOKIE]}"
     url = f"ws://{server}/v1/service/live"
-    async with websockets.connect(url, additional_headers={"Cookie": cookie}, origin=f"http://{server}") as ours:
+    async with websockets.connect(
+        url, additional_headers={"Cookie": cookie}, origin=Origin(f"http://{server}")
+    ) as ours:
         assert msgspec.json.decode(await asyncio.wait_for(ours.recv(), timeout=10)) == {"type": "ready"}
     for origin in ("https://evil.example", f"http://{server}.evil.example"):
         with pytest.raises(InvalidStatus) as refused:
-            async with websockets.connect(url, additional_headers={"Cookie": cookie}, origin=origin):
+            async with websockets.connect(url, additional_headers={"Cookie": cookie}, origin=Origin(origin)):
                 pass
         assert refused.value.response.status_code == 403, origin  # the handshake refused
 
