@@ -61,13 +61,16 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
 import httpx
 import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from inbound_mail import drop_database, fresh_database  # noqa: E402 - after the path tweak, for `python bench/…`
 
 EMPORIO = Path(sys.executable).parent / "emporio"
 TARGET_RATIO = 3.0
@@ -182,26 +185,11 @@ async def wait_ready(port: int, proc: Proc, within: float = 60.0) -> None:
 # Database
 
 
-async def fresh_database(base: str) -> str:
-    import asyncpg
-
-    name = f"bench_p8_{secrets.token_hex(5)}"
-    admin = await asyncpg.connect(base, timeout=5)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return urlunparse(urlparse(base)._replace(path="/" + name))
-
-
-async def drop_database(base: str, url: str) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(base, timeout=5)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{urlparse(url).path[1:]}" WITH (FORCE)')
-    finally:
-        await admin.close()
+async def fresh_p8_database(base: str) -> str:
+    url = await fresh_database(base, "bench_p8")
+    if url is None:
+        raise RuntimeError(f"PostgreSQL does not answer at {base}")
+    return url
 
 
 async def prepare(env: dict[str, str]) -> tuple[str, str]:
@@ -530,7 +518,7 @@ def main() -> None:
         saved = os.environ.get("EMPORIO_DATABASE_URL")
         try:
             if postgres:
-                db_url = asyncio.run(fresh_database(base_url))
+                db_url = asyncio.run(fresh_p8_database(base_url))
                 os.environ["EMPORIO_DATABASE_URL"] = db_url
                 say(f"fresh database {urlparse(db_url).path[1:]}")
             summary |= asyncio.run(run(args, tmp, procs))

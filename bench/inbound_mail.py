@@ -363,10 +363,11 @@ async def measure(label: str, database_url: str | None, args: argparse.Namespace
     return result
 
 
-async def fresh_database(base: str) -> str | None:
+async def fresh_database(base: str, prefix: str = "bench_p7") -> str | None:
+    """A new database beside `base`'s (None, said on stderr, when PostgreSQL does not answer)."""
     import asyncpg
 
-    name = f"bench_p7_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         admin = await asyncpg.connect(base, timeout=5)
     except (OSError, asyncpg.PostgresError) as exc:
