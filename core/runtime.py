@@ -66,7 +66,7 @@ class Runtime:
                 return
             async with self.db.write():
                 yield
-        if unit.ids:
+        if unit.events:
             await self.dispatch(unit.ids)
             if self.queue is not None:  # agents' open workspaces hear of case changes at once
                 await live.announce(self.queue.pool, unit.events)

@@ -38,9 +38,12 @@ class DuplicateEvent(RuntimeError):
 class UnitEvents:
     """The events recorded by the unit of work in progress."""
 
-    ids: list[str] = field(default_factory=list)  # dispatched in this order after commit
-    events: list[DomainEvent] = field(default_factory=list)  # the same, as readers get them
+    events: list[DomainEvent] = field(default_factory=list)  # dispatched in this order after commit
     recorded: dict[tuple[EventType, str], str] = field(default_factory=dict)  # (type, subject id) → event id
+
+    @property
+    def ids(self) -> list[str]:
+        return [event.id for event in self.events]
 
 
 _pending_events: contextvars.ContextVar[UnitEvents | None] = contextvars.ContextVar("pending_events", default=None)
@@ -105,7 +108,6 @@ async def record(
         now if unit is not None else None,
     )
     if unit is not None:
-        unit.ids.append(event_id)
         unit.events.append(
             DomainEvent(
                 id=event_id,

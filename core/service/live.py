@@ -1,9 +1,9 @@
 """Live updates for agents: every case event is published, right after the commit that recorded it
 and by the process that committed it (`Runtime.unit_of_work`), on one Redis channel of the
 deployment; each agent's WebSocket (`GET /v1/service/live`, on whichever API process holds it)
-forwards the frames. Nothing is kept in a process's memory, and a
-frame is a nudge, not the record: a client that was away reads the cases again (the inbox does on
-every reconnect), so a frame lost with Redis costs a moment's staleness, never data."""
+forwards the frames. Nothing is kept in a process's memory, and a frame is a nudge, not the
+record: a client that was away reads the cases again (the inbox does on every reconnect), so a
+frame lost with Redis costs a moment's staleness, never data."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """The service desk as a plugin: its tables, the `service` policy kind, sending replies from the
-outbox, and the jobs that re-send what a crash left unsent
-and escalate SLA breaches."""
+outbox, and the jobs that re-send what a crash left unsent and escalate SLA breaches."""
 
 from __future__ import annotations
 
